@@ -1,0 +1,67 @@
+# The course's two commands: `make book` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+# pytest exits 5 when an optional stage collects nothing; that is not a failure.
+ALLOW_EMPTY = || [ $$? -eq 5 ]
+NBVAL_FLAGS = --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider
+
+.PHONY: install book test test-lib test-lessons check-exercises test-site lessons grade bench clean help
+
+help:
+	@echo "make book   - build the website into _build/html (sets up .venv first)"
+	@echo "make test   - every check: library, lessons (nbval), exercises, website in a browser"
+	@echo "make lessons          - re-execute every lesson in place (outputs and widget state)"
+	@echo "make grade SET=set1_two_layer SUBMISSIONS=dir - grade a folder of submissions"
+	@echo "make bench  - run the benchmarks, write benchmarks/RESULTS.md"
+
+# .venv is (re)built when missing or older than requirements.txt / pyproject.toml.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+book: install
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "The website is in _build/html. Open it with:"
+	@echo "    python3 -m http.server -d _build/html 8000   # then visit http://localhost:8000"
+	@echo "or open _build/html/index.html in a browser."
+
+test: install test-lib test-lessons check-exercises test-site
+	@echo "make test: all checks passed"
+
+test-lib: install
+	$(PY) -m pytest tests -q --ignore=tests/test_site.py -n 2
+
+test-lessons: install
+	$(PY) -m pytest lessons $(NBVAL_FLAGS) -q -n 2 --dist loadfile $(ALLOW_EMPTY)
+
+check-exercises: install
+	$(PY) exercises/check.py
+
+test-site: book
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  { echo "installing Debian's chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	$(PY) -m pytest tests/test_site.py -q
+
+lessons: install
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=True lessons/*.ipynb
+
+grade: install
+	@test -n "$(SET)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade SET=set1_two_layer SUBMISSIONS=path/to/folder [TIMEOUT=120]"; exit 2; }
+	$(PY) exercises/grade.py $(SET) "$(SUBMISSIONS)" --timeout $(or $(TIMEOUT),120) --out grades.csv
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf _build

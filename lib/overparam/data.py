@@ -1,0 +1,148 @@
+"""Data on the unit sphere, labels, input checks and separation (Chapters 1-3, 10, 13).
+
+Du et al. (2019) assume ||x_i|| = 1 and no two inputs parallel (Assumption 3.1 needs it);
+Allen-Zhu et al. (2019) assume delta-separation ||x_i - x_j|| >= delta; Zou et al. (2020)
+assume phi-separation between the two classes. ``check_inputs`` tells a reader which of these
+their data break and how to fix it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .device import DEFAULT_DTYPE, as_tensor
+
+LABEL_KINDS = ("gaussian", "teacher", "sign")
+
+
+def _generator(seed: int) -> torch.Generator:
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, not {seed!r}")
+    return torch.Generator().manual_seed(seed)
+
+
+def normalize_rows(X) -> torch.Tensor:
+    """Scale every row of X to unit Euclidean norm (the papers' ||x_i|| = 1)."""
+    X = as_tensor(X)
+    norms = X.norm(dim=1, keepdim=True)
+    if bool((norms == 0).any()):
+        raise ValueError("X has a zero row, which cannot be scaled to unit norm: remove it")
+    return X / norms
+
+
+def sphere_data(n: int, d: int, *, seed: int = 0, labels: str = "gaussian",
+                dtype: torch.dtype = DEFAULT_DTYPE, device="cpu"):
+    """n points uniform on the unit sphere S^{d-1}, with labels (Du et al. 2019, Section 5).
+
+    labels:
+      - ``"gaussian"``: y_i ~ N(0, 1) independent of x (random labels, as in Du et al.'s
+        experiment: nothing to learn, everything to memorize);
+      - ``"teacher"``: y = g(x) for a random two-layer ReLU teacher of width 16, centred and
+        scaled to unit variance over the sample (a smooth target);
+      - ``"sign"``: y = sign(g(x) - median) in {-1, +1}, two balanced classes for the
+        classification chapters (13-14).
+    Returns float tensors ``X`` of shape (n, d) and ``y`` of shape (n,), seeded: the same seed
+    gives the same numbers on any device.
+    """
+    if labels not in LABEL_KINDS:
+        raise ValueError(f"labels must be one of {LABEL_KINDS}, not {labels!r}")
+    for name, v in (("n", n), ("d", d)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, not {v!r}")
+    if d < 2:
+        raise ValueError("d must be at least 2: on the sphere S^0 every two inputs are parallel")
+    g = _generator(seed)
+    X = torch.randn(n, d, generator=g, dtype=torch.float64)
+    X = X / X.norm(dim=1, keepdim=True)
+    if labels == "gaussian":
+        y = torch.randn(n, generator=g, dtype=torch.float64)
+    else:
+        width = 16
+        W = torch.randn(width, d, generator=g, dtype=torch.float64)
+        a = torch.randn(width, generator=g, dtype=torch.float64)
+        out = torch.relu(X @ W.T) @ a
+        if labels == "teacher":
+            y = (out - out.mean()) / out.std().clamp_min(1e-12)
+        else:
+            y = torch.where(out > out.median(), 1.0, -1.0).to(torch.float64)
+    return X.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
+
+
+def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) -> torch.Tensor:
+    """Check data against the papers' assumptions and return X as a tensor.
+
+    Raises ``ValueError`` (with what to do) when X is not a 2-D array, holds NaN or inf, has a
+    row whose norm is not 1 (within ``unit_tol``), or has two rows at an angle below
+    ``min_angle`` radians: Du et al.'s Theorem 3.1 needs no two inputs parallel, else
+    lambda_0 = lambda_min(H^infty) = 0 and no convergence theorem applies. (Opposite inputs,
+    x_j = -x_i, keep lambda_0 > 0 and are allowed.) With ``y``, checks that it has one finite
+    entry per row of X.
+    """
+    X = as_tensor(X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be a 2-D array of shape (n, d), one input per row; got shape {tuple(X.shape)}."
+            " For a single input use X[None, :]."
+        )
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X is empty (shape {tuple(X.shape)})")
+    if not torch.is_floating_point(X):
+        X = X.to(DEFAULT_DTYPE)
+    if not bool(torch.isfinite(X).all()):
+        bad = torch.nonzero(~torch.isfinite(X).all(dim=1)).flatten().tolist()
+        raise ValueError(f"X has NaN or inf entries in rows {bad[:10]}: clean or drop those rows")
+    norms = X.norm(dim=1)
+    off = torch.nonzero((norms - 1).abs() > unit_tol).flatten()
+    if off.numel():
+        i = int(off[0])
+        raise ValueError(
+            f"row {i} of X has norm {float(norms[i]):.6g}, but the theory assumes unit-norm inputs "
+            f"({off.numel()} rows are off). Normalize first: "
+            "X = overparam.data.normalize_rows(X)  (i.e. X / X.norm(dim=1, keepdim=True))."
+        )
+    if X.shape[0] > 1:
+        G = (X @ X.T).clamp(-1, 1)
+        G.fill_diagonal_(-1.0)
+        i, j = divmod(int(torch.argmax(G)), X.shape[0])
+        angle = math.acos(min(1.0, float(G[i, j])))
+        if angle < min_angle:
+            raise ValueError(
+                f"rows {i} and {j} of X are parallel (angle {angle:.2e} rad): then "
+                "lambda_0 = lambda_min(H^infty) = 0 (Du et al. 2019, Theorem 3.1 needs no two "
+                "parallel inputs) and no convergence guarantee applies. Remove duplicate inputs "
+                "or perturb one of them."
+            )
+    if y is not None:
+        y = as_tensor(y)
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y must have shape ({X.shape[0]},), one label per row of X; got {tuple(y.shape)}"
+            )
+        if not bool(torch.isfinite(y).all()):
+            raise ValueError("y has NaN or inf entries: clean or drop those labels")
+    return X
+
+
+def separation(X, y=None) -> float:
+    """Smallest distance between two inputs.
+
+    Without labels: delta = min_{i != j} ||x_i - x_j|| (Allen-Zhu et al. 2019, delta-separation).
+    With labels: phi = min over pairs with y_i != y_j (Zou et al. 2020, phi-separation of the
+    two classes).
+    """
+    X = as_tensor(X)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError("separation needs X of shape (n, d) with n >= 2")
+    D = torch.cdist(X, X)
+    if y is None:
+        mask = ~torch.eye(X.shape[0], dtype=torch.bool, device=X.device)
+    else:
+        y = as_tensor(y).to(X.device)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
+        mask = y[:, None] != y[None, :]
+        if not bool(mask.any()):
+            raise ValueError("all labels are equal: phi-separation needs two classes")
+    return float(D[mask].min())

@@ -1,0 +1,116 @@
+"""Many widths and seeds in one batched run (Chapters 1, 4, 6): width-vs-quantity plots.
+
+All the two-layer networks of a sweep (every width, every seed) are stacked into one wide
+weight matrix, so a GD step is two large matrix products instead of widths x seeds small ones.
+Each network starts exactly as ``TwoLayerReLU(d, m, seed=s)`` and follows exactly the updates
+``train`` would make (full-batch GD, Du et al.'s 1/2-sum square loss); only the bookkeeping is
+shared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import check_inputs
+from .device import DEFAULT_DTYPE, as_tensor, resolve_device
+from .models import TwoLayerReLU
+
+SWEEP_RECORDS = ("loss", "radius", "flips")
+
+
+@dataclass
+class SweepResult:
+    """Records shaped (len(widths), len(seeds), len(steps)); ``steps`` the recorded steps."""
+
+    widths: np.ndarray
+    seeds: np.ndarray
+    steps: np.ndarray
+    records: dict
+
+    def __getattr__(self, name):
+        records = self.__dict__.get("records", {})
+        if name in records:
+            return records[name]
+        raise AttributeError(f"'{name}' was not recorded: pass record=(..., '{name}') to sweep()")
+
+
+def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
+          record_every: int = 1, dtype: torch.dtype = DEFAULT_DTYPE, device="auto",
+          progress: bool | None = None) -> SweepResult:
+    """Full-batch GD on ``TwoLayerReLU(d, m, seed=s)`` for every m in ``widths`` and s in
+    ``seeds`` (only W trains), in one batched run; records ``loss``, ``radius``
+    (max_r ||w_r - w_r(0)||) and ``flips`` as in ``train``."""
+    widths = [int(m) for m in widths]
+    seeds = [int(s) for s in seeds]
+    if not widths or not seeds or min(widths) < 1:
+        raise ValueError("widths and seeds must be non-empty, with widths >= 1")
+    if isinstance(record, str):
+        record = (record,)
+    unknown = [r for r in record if r not in SWEEP_RECORDS]
+    if unknown:
+        raise ValueError(f"sweep records {SWEEP_RECORDS}; unknown: {unknown}")
+    if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive finite number, not {lr!r}")
+    if not isinstance(steps, int) or steps < 0 or not isinstance(record_every, int) or record_every < 1:
+        raise ValueError("steps must be an integer >= 0 and record_every an integer >= 1")
+    dev = resolve_device(device)
+    X = check_inputs(X, y).to(device=dev, dtype=dtype)
+    y = as_tensor(y).to(device=dev, dtype=dtype)
+    n, d = X.shape
+
+    nets = [TwoLayerReLU(d, m, seed=s, dtype=dtype, device=dev) for m in widths for s in seeds]
+    W = torch.cat([net.W.detach() for net in nets])                      # (M, d)
+    W0 = W.clone()
+    a = torch.cat([net.a for net in nets])                               # (M,)
+    owner = torch.cat([torch.full((net.m,), k, device=dev) for k, net in enumerate(nets)])
+    K = len(nets)
+    scale = torch.cat([torch.full((net.m,), 1 / math.sqrt(net.m), dtype=dtype, device=dev)
+                       for net in nets])
+    coef = a * scale                                                     # a_r / sqrt(m)
+    # (M, K) indicator: sums each network's neurons into its own output.
+    assign = torch.zeros(W.shape[0], K, dtype=dtype, device=dev)
+    assign[torch.arange(W.shape[0], device=dev), owner] = 1.0
+    counts = torch.tensor([net.m for net in nets], dtype=dtype, device=dev)
+
+    rows = {k: [] for k in record}
+    recorded, pattern0 = [], None
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=steps, desc="sweep", leave=False)
+    for k in range(steps + 1):
+        pre = X @ W.T                                                    # (n, M)
+        pattern = pre >= 0
+        U = (pre.clamp_min(0) * coef) @ assign                           # (n, K): every net's u
+        R = U - y[:, None]
+        if k % record_every == 0 or k == steps:
+            recorded.append(k)
+            if "loss" in rows:
+                rows["loss"].append((0.5 * (R ** 2).sum(0)).cpu().numpy())
+            if "radius" in rows:
+                dist = (W - W0).norm(dim=1)
+                rows["radius"].append(np.array([float(dist[owner == j].max()) for j in range(K)]))
+            if "flips" in rows:
+                if pattern0 is None:
+                    pattern0 = pattern.clone()
+                changed = (pattern != pattern0).to(dtype).sum(0) @ assign
+                rows["flips"].append((changed / (counts * n)).cpu().numpy())
+        if k == steps:
+            break
+        Rn = R[:, owner]                                                 # (n, M)
+        G = (torch.where(pattern, Rn, 0.0).T @ X) * coef[:, None]        # Du's gradient, all nets
+        W -= lr * G
+        if not bool(torch.isfinite(W).all()):
+            raise ValueError(f"the sweep diverged at step {k} with lr={lr:g}: use a smaller lr "
+                             "(about 1/lambda_max(H^infty) is stable)")
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    shape = (len(widths), len(seeds), len(recorded))
+    records = {name: np.stack(v, axis=-1).reshape(shape) for name, v in rows.items()}
+    return SweepResult(np.array(widths), np.array(seeds), np.array(recorded), records)
