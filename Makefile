@@ -41,7 +41,7 @@ test-lib: install
 	$(PY) -m pytest tests -q --ignore=tests/test_site.py -n 2
 
 test-lessons: install
-	$(PY) -m pytest lessons $(NBVAL_FLAGS) -q -n 2 --dist loadfile $(ALLOW_EMPTY)
+	$(PY) -m pytest lessons book $(NBVAL_FLAGS) -q -n 2 --dist loadfile $(ALLOW_EMPTY)
 
 check-exercises: install
 	$(PY) exercises/check.py
