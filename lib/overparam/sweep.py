@@ -18,6 +18,7 @@ import torch
 from .data import check_inputs
 from .device import DEFAULT_DTYPE, as_tensor, resolve_device
 from .models import TwoLayerReLU
+from .train import DIVERGENCE_FACTOR
 
 SWEEP_RECORDS = ("loss", "radius", "flips")
 
@@ -77,7 +78,7 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
     counts = torch.tensor([net.m for net in nets], dtype=dtype, device=dev)
 
     rows = {k: [] for k in record}
-    recorded, pattern0 = [], None
+    recorded, pattern0, loss0 = [], None, None
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -87,10 +88,19 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
         pattern = pre >= 0
         U = (pre.clamp_min(0) * coef) @ assign                           # (n, K): every net's u
         R = U - y[:, None]
+        losses = 0.5 * (R ** 2).sum(0)                                   # (K,)
+        if loss0 is None:
+            loss0 = losses.clamp_min(1e-300)
+        bad = ~torch.isfinite(losses) | (losses > DIVERGENCE_FACTOR * loss0)
+        if bool(bad.any()):
+            j = int(torch.nonzero(bad)[0])
+            raise ValueError(
+                f"the sweep diverged at step {k} with lr={lr:g} (width {nets[j].m}, seed "
+                f"{nets[j].seed}): use a smaller lr (about 1/lambda_max(H^infty) is stable)")
         if k % record_every == 0 or k == steps:
             recorded.append(k)
             if "loss" in rows:
-                rows["loss"].append((0.5 * (R ** 2).sum(0)).cpu().numpy())
+                rows["loss"].append(losses.cpu().numpy())
             if "radius" in rows:
                 dist = (W - W0).norm(dim=1)
                 rows["radius"].append(np.array([float(dist[owner == j].max()) for j in range(K)]))
@@ -104,9 +114,6 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
         Rn = R[:, owner]                                                 # (n, M)
         G = (torch.where(pattern, Rn, 0.0).T @ X) * coef[:, None]        # Du's gradient, all nets
         W -= lr * G
-        if not bool(torch.isfinite(W).all()):
-            raise ValueError(f"the sweep diverged at step {k} with lr={lr:g}: use a smaller lr "
-                             "(about 1/lambda_max(H^infty) is stable)")
         if bar is not None:
             bar.update(1)
     if bar is not None:

@@ -1,0 +1,177 @@
+"""Kernels against independent computations: Monte Carlo from the definitions, closed forms
+written separately, and the finite-width networks' limits."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from overparam.data import sphere_data
+from overparam.kernels import (deep_nngp, deep_ntk, empirical_ntk, g_infinity, gram_matrix,
+                               h_infinity, kappa0, kappa1, lambda_max, lambda_min, two_layer_ntk)
+from overparam.models import DeepReLU, TwoLayerReLU
+
+
+def _gaussian_pairs(rho, k, seed):
+    g = np.random.default_rng(seed)
+    u = g.standard_normal(k)
+    v = rho * u + math.sqrt(1 - rho * rho) * g.standard_normal(k)
+    return u, v
+
+
+@pytest.mark.parametrize("rho", [-0.9, -0.3, 0.0, 0.5, 0.95])
+def test_arc_cosine_kernels_match_gaussian_expectations(rho):
+    # kappa0 = 2 E[1{u>0} 1{v>0}], kappa1 = 2 E[relu(u) relu(v)] for corr(u, v) = rho.
+    u, v = _gaussian_pairs(rho, 2_000_000, seed=1)  # MC standard error < 1e-3
+    mc0 = 2 * np.mean((u > 0) & (v > 0))
+    mc1 = 2 * np.mean(np.maximum(u, 0) * np.maximum(v, 0))
+    r = torch.tensor(rho, dtype=torch.float64)
+    assert abs(float(kappa0(r)) - mc0) < 4e-3
+    assert abs(float(kappa1(r)) - mc1) < 4e-3
+
+
+def test_arc_cosine_kernels_end_points():
+    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    assert float(kappa0(t(1.0))) == 1.0 and float(kappa1(t(1.0))) == 1.0
+    assert float(kappa0(t(-1.0))) == 0.0 and abs(float(kappa1(t(-1.0)))) < 1e-12
+    assert abs(float(kappa1(t(0.0))) - 1 / math.pi) < 1e-15
+    assert abs(float(kappa0(t(0.0))) - 0.5) < 1e-15
+
+
+def test_h_infinity_matches_du_closed_form_written_in_numpy():
+    X, _ = sphere_data(12, 5, seed=3)
+    Xn = X.numpy()
+    G = np.clip(Xn @ Xn.T, -1, 1)
+    expected = G * (np.pi - np.arccos(G)) / (2 * np.pi)
+    np.testing.assert_allclose(h_infinity(X).numpy(), expected, atol=1e-7)
+    assert np.allclose(np.diag(h_infinity(X).numpy()), 0.5, atol=1e-14, rtol=0)
+
+
+def test_h_infinity_matches_monte_carlo_over_w():
+    X, _ = sphere_data(6, 4, seed=0)
+    w = torch.randn(500_000, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    S = (X @ w.T >= 0).double()
+    mc = (X @ X.T) * (S @ S.T) / w.shape[0]
+    assert float((mc - h_infinity(X)).abs().max()) < 5e-3
+    # G^infty likewise: E[relu(w.x) relu(w.x')]
+    A = torch.relu(X @ w.T)
+    assert float((A @ A.T / w.shape[0] - g_infinity(X)).abs().max()) < 1.2e-2
+
+
+def test_kernels_accept_numpy_and_cross_inputs():
+    X, _ = sphere_data(7, 3, seed=0)
+    Y, _ = sphere_data(4, 3, seed=1)
+    K = h_infinity(X.numpy(), Y.numpy())
+    assert K.shape == (7, 4) and K.dtype == torch.float64
+    full = h_infinity(torch.cat([X, Y]))
+    assert torch.allclose(K, full[:7, 7:], atol=1e-12)
+    K32 = deep_ntk(X.float(), depth=2)
+    assert K32.dtype == torch.float32
+
+
+def test_deep_ntk_diagonal_is_depth_plus_one_and_depth_one_is_twice_two_layer_ntk():
+    X, _ = sphere_data(15, 6, seed=2)
+    for L in range(0, 6):
+        assert torch.allclose(deep_ntk(X, depth=L).diagonal(), torch.full((15,), L + 1.0,
+                              dtype=torch.float64), atol=1e-12)
+        assert torch.allclose(deep_nngp(X, depth=L).diagonal(), torch.ones(15, dtype=torch.float64))
+    assert torch.allclose(deep_ntk(X, depth=1), 2 * two_layer_ntk(X), atol=1e-12)
+    assert torch.allclose(two_layer_ntk(X, train_output=False), h_infinity(X))
+
+
+def test_deep_ntk_two_layers_matches_an_independent_recursion():
+    # Theta^2 written out by hand: Theta^1 kappa0(rho^1) + kappa1(rho^1), rho^1 = kappa1(rho^0).
+    X, _ = sphere_data(9, 5, seed=4)
+    r0 = np.clip(X.numpy() @ X.numpy().T, -1, 1)
+    np.fill_diagonal(r0, 1.0)
+    k0 = lambda r: (np.pi - np.arccos(np.clip(r, -1, 1))) / np.pi  # noqa: E731
+    k1 = lambda r: (np.sqrt(np.clip(1 - r * r, 0, None)) + (np.pi - np.arccos(np.clip(r, -1, 1))) * r) / np.pi  # noqa: E731
+    th1 = r0 * k0(r0) + k1(r0)
+    r1 = k1(r0)
+    th2 = th1 * k0(r1) + k1(r1)
+    np.testing.assert_allclose(deep_ntk(X, depth=2).numpy(), th2, atol=1e-6)
+
+
+def test_gram_matrix_concentrates_to_h_infinity_like_one_over_sqrt_m():
+    X, _ = sphere_data(20, 8, seed=0)
+    H = h_infinity(X)
+    widths = [256, 4096, 65536]
+    errs = []
+    for m in widths:
+        e = [float(torch.linalg.matrix_norm(gram_matrix(TwoLayerReLU(8, m, seed=s, device="cpu"), X) - H, 2))
+             for s in range(4)]
+        errs.append(np.mean(e))
+    slope = np.polyfit(np.log(widths), np.log(errs), 1)[0]
+    assert -0.65 < slope < -0.35, (errs, slope)
+    assert errs[-1] < 0.02
+
+
+def test_gram_matrix_of_two_layer_net_equals_its_empirical_ntk():
+    X, _ = sphere_data(10, 4, seed=1)
+    for train_output in (False, True):
+        net = TwoLayerReLU(4, 300, seed=2, train_output=train_output, device="cpu")
+        assert torch.allclose(gram_matrix(net, X), empirical_ntk(net, X), atol=1e-12)
+    H, G = gram_matrix(net, X, parts=True)
+    assert torch.allclose(H + G, gram_matrix(net, X))
+
+
+def _ntk_by_per_example_backward(model, X):
+    rows = []
+    for x in X:
+        model.zero_grad()
+        model(x[None, :]).sum().backward()
+        rows.append(torch.cat([p.grad.reshape(-1) for p in model.parameters()]))
+    J = torch.stack(rows)
+    return J @ J.T
+
+
+@pytest.mark.parametrize("param", ["ntk", "allen_zhu", "zou"])
+def test_empirical_ntk_equals_jacobian_product_from_per_example_backward(param):
+    X, _ = sphere_data(8, 5, seed=0)
+    model = DeepReLU(5, 32, 3, parameterization=param, seed=1, device="cpu")
+    assert torch.allclose(empirical_ntk(model, X), _ntk_by_per_example_backward(model, X), atol=1e-10)
+    # the generic torch.func path (any nn.Module) agrees too
+    seq = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1)).double()
+    assert torch.allclose(empirical_ntk(seq, X), _ntk_by_per_example_backward(seq, X), atol=1e-10)
+
+
+def test_empirical_ntk_converges_to_deep_ntk_with_error_shrinking_like_one_over_sqrt_m():
+    X, _ = sphere_data(16, 6, seed=0)
+    for L in (1, 3):
+        T = deep_ntk(X, depth=L)
+        errs = []
+        for m in (128, 2048):
+            e = [float((empirical_ntk(DeepReLU(6, m, L, seed=s, device="cpu"), X) - T).norm() / T.norm())
+                 for s in range(3)]
+            errs.append(np.mean(e))
+        # 16x the width: the error should shrink about 4x (between 2.5x and 7x).
+        assert 2.5 < errs[0] / errs[1] < 7, (L, errs)
+
+
+def test_empirical_ntk_in_float32_is_close_to_float64():
+    X, _ = sphere_data(10, 4, seed=0)
+    m64 = DeepReLU(4, 256, 2, seed=0, device="cpu")
+    m32 = DeepReLU(4, 256, 2, seed=0, device="cpu", dtype=torch.float32)
+    K64, K32 = empirical_ntk(m64, X), empirical_ntk(m32, X.float())
+    assert K32.dtype == torch.float32
+    assert float((K32.double() - K64).abs().max() / K64.abs().max()) < 1e-5
+
+
+def test_lambda_min_and_max_against_numpy_and_errors():
+    A = torch.tensor([[2.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+    assert abs(lambda_min(A) - 1.0) < 1e-12 and abs(lambda_max(A) - 3.0) < 1e-12
+    assert abs(lambda_min(A.numpy()) - 1.0) < 1e-12
+    with pytest.raises(ValueError, match="square"):
+        lambda_min(torch.ones(2, 3))
+    with pytest.raises(ValueError, match="NaN"):
+        lambda_min(torch.tensor([[float("nan"), 0.0], [0.0, 1.0]]))
+
+
+def test_h_infinity_is_positive_definite_without_parallel_inputs_and_singular_with_them():
+    X, _ = sphere_data(30, 5, seed=0)
+    assert lambda_min(h_infinity(X)) > 1e-3
+    Xdup = torch.cat([X, X[:1]])
+    assert abs(lambda_min(h_infinity(Xdup))) < 1e-10
+    # opposite inputs are fine (Du et al. only exclude parallel ones)
+    assert lambda_min(h_infinity(torch.cat([X, -X[:1]]))) > 1e-3
