@@ -146,3 +146,26 @@ def separation(X, y=None) -> float:
         if not bool(mask.any()):
             raise ValueError("all labels are equal: phi-separation needs two classes")
     return float(D[mask].min())
+
+
+def close_pair_data(n: int, d: int, angle: float, *, seed: int = 0, labels: str = "gaussian",
+                    dtype: torch.dtype = DEFAULT_DTYPE, device="cpu"):
+    """``sphere_data(n, d)`` with its second input moved to the given angle (radians) from its
+    first: x_1 = cos(angle) x_0 + sin(angle) v, v a seeded unit vector orthogonal to x_0
+    (Chapter 3). As angle -> 0 the two inputs become parallel and Du et al.'s
+    lambda_0 = lambda_min(H^infty) -> 0 (Theorem 3.1 needs no two parallel inputs). Labels are
+    those of ``sphere_data`` with the same seed. Needs n >= 2 and 0 <= angle <= pi.
+    """
+    if n < 2:
+        raise ValueError("close_pair_data needs n >= 2 (a pair of inputs)")
+    angle = float(angle)
+    if not 0.0 <= angle <= math.pi:
+        raise ValueError(f"angle must be in [0, pi] radians, not {angle!r}")
+    X, y = sphere_data(n, d, seed=seed, labels=labels, dtype=torch.float64)
+    g = _generator(seed + 7919)
+    v = torch.randn(d, generator=g, dtype=torch.float64)
+    v = v - (v @ X[0]) * X[0]
+    v = v / v.norm()
+    X[1] = math.cos(angle) * X[0] + math.sin(angle) * v
+    X[1] = X[1] / X[1].norm()
+    return X.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)

@@ -169,10 +169,15 @@ class DeepReLU(ReLUChain):
       - ``"ntk"``: L hidden layers, L+1 trained matrices (Arora et al. 2019, eq. (3));
       - ``"allen_zhu"``: fixed A, trained W_1..W_L, fixed B (Allen-Zhu et al. 2019, Sec. 2);
       - ``"zou"``: trained W_1..W_L, fixed +-1 output vector v (Zou et al. 2020, Sec. 3).
+
+    ``init_variance`` (Chapter 10; ``"allen_zhu"`` and ``"zou"`` only): the variance of the
+    entries of the hidden matrices (A and W_l, resp. W_l) instead of the papers' 2/m; the output
+    layer is unchanged. The default None keeps 2/m. Same seed, same draws, rescaled.
     """
 
     def __init__(self, d: int, m: int, depth: int, *, parameterization: str = "ntk",
-                 seed: int = 0, dtype: torch.dtype = DEFAULT_DTYPE, device="auto"):
+                 seed: int = 0, dtype: torch.dtype = DEFAULT_DTYPE, device="auto",
+                 init_variance: float | None = None):
         _check_size("d", d)
         _check_size("m", m, minimum=2 if parameterization == "zou" else 1)
         _check_size("depth", depth)
@@ -182,6 +187,16 @@ class DeepReLU(ReLUChain):
             )
         g = torch.Generator().manual_seed(int(seed))
         layers, act_scale = _deep_layers(d, m, depth, parameterization, g)
+        if init_variance is not None:
+            if parameterization == "ntk":
+                raise ValueError("init_variance applies to the 'allen_zhu' and 'zou' "
+                                 "parameterizations (entries N(0, 2/m)), not to 'ntk'")
+            if not isinstance(init_variance, (int, float)) or isinstance(init_variance, bool) \
+                    or not math.isfinite(init_variance) or init_variance <= 0:
+                raise ValueError(f"init_variance must be a positive number, not {init_variance!r}")
+            gain = math.sqrt(init_variance * m / 2.0)
+            layers = [(name, t * gain if k < len(layers) - 1 else t, tr)
+                      for k, (name, t, tr) in enumerate(layers)]
         super().__init__(layers, act_scale=act_scale, device=device, dtype=dtype)
         self.d, self.m, self.depth = d, m, depth
         self.parameterization, self.seed = parameterization, seed

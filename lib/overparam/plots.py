@@ -46,3 +46,505 @@ def loglog_fit(x, y, *, ax=None, xlabel="", ylabel="", label="measured"):
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
     return fig, float(slope)
+
+
+# --- Chapters 1-4 ---
+def sweep_loss_curves(result, *, ax=None, seed_index=None, logy=True, title=None):
+    """Chapter 1: the training loss against the step, one colour per width of a
+    ``sweep.SweepResult`` (every seed drawn thin, or only ``seed_index``)."""
+    fig, ax = new_axes(ax)
+    seeds = range(len(result.seeds)) if seed_index is None else [seed_index]
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(result.widths)))
+    for i, (m, c) in enumerate(zip(result.widths, colors)):
+        for k, s in enumerate(seeds):
+            ax.plot(result.steps, np.maximum(result.loss[i, s], 1e-30), color=c, lw=1.2,
+                    alpha=0.8, label=f"m = {m}" if k == 0 else None)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("training loss")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize="small", ncol=2)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def path_loss(ts, losses, *, ax=None, label="loss on the straight path", title=None):
+    """Chapter 1: the loss along a straight path between two networks
+    (``landscape.loss_along_path``) with the chord between its ends, which a convex loss
+    would never exceed."""
+    ts, losses = np.asarray(ts, float), np.asarray(losses, float)
+    fig, ax = new_axes(ax)
+    ax.plot(ts, losses, "-", label=label)
+    ax.plot([ts[0], ts[-1]], [losses[0], losses[-1]], "k--", lw=1, label="chord (convex bound)")
+    ax.set_xlabel("t  (theta(t) = (1 - t) theta_A + t theta_B)")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def gd_step_check(model, X, y, lr, *, ax=None):
+    """Chapter 2: the actual change of the predictions in one GD step against Du et al.'s
+    prediction -eta H(k)(u(k) - y) (eq. (7) discretized; ``landscape.gd_step_prediction``)."""
+    from .landscape import gd_step_prediction
+
+    actual, predicted, flips = gd_step_prediction(model, X, y, lr)
+    rel = float((actual - predicted).norm() / predicted.norm())
+    fig, ax = new_axes(ax, figsize=(4.6, 4.0))
+    lim = float(max(actual.abs().max(), predicted.abs().max())) * 1.1
+    ax.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="actual = predicted")
+    ax.plot(predicted.numpy(), actual.numpy(), "o", ms=4, label="one input x_i")
+    ax.set_xlabel("predicted change  -eta [H(k)(u - y)]_i")
+    ax.set_ylabel("actual change  u_i(k+1) - u_i(k)")
+    ax.set_title(f"eta = {lr:.2g}: relative error {rel:.2g}, patterns flipped {flips:.2g}",
+                 fontsize="small")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def lambda0_vs_angle(n, d, angle_deg, *, seed=0, ax=None):
+    """Chapter 3: lambda_0 = lambda_min(H^infty) of ``data.close_pair_data(n, d, angle)``
+    against the angle between its two closest inputs (Du et al. Thm 3.1: lambda_0 > 0 iff no
+    two inputs are parallel), with the chosen angle marked. At angle 0 the figure shows the
+    error ``data.check_inputs`` raises."""
+    from .data import check_inputs, close_pair_data
+    from .kernels import h_infinity, lambda_min
+
+    def lam(deg):
+        X, _ = close_pair_data(n, d, np.deg2rad(deg), seed=seed)
+        return lambda_min(h_infinity(X))
+
+    angles = np.logspace(-3, np.log10(90.0), 25)
+    fig, ax = new_axes(ax)
+    ax.loglog(angles, [lam(a) for a in angles], "-", label=f"n = {n}, d = {d}")
+    ax.set_xlabel("angle between x_0 and x_1 (degrees)")
+    ax.set_ylabel("lambda_0 = lambda_min(H^inf)")
+    if angle_deg > 0:
+        value = lam(angle_deg)
+        ax.loglog([angle_deg], [max(value, 1e-300)], "o", color="C3",
+                  label=f"angle {angle_deg:.3g} deg: lambda_0 = {value:.3g}")
+    else:
+        X, _ = close_pair_data(n, d, 0.0, seed=seed)
+        try:
+            check_inputs(X)
+            msg = "check_inputs accepted the data"
+        except ValueError as err:
+            msg = str(err)
+        words, lines = msg.split(), [""]
+        for w in words:
+            lines[-1] = (lines[-1] + " " + w).strip()
+            if len(lines[-1]) > 55:
+                lines.append("")
+        ax.text(0.02, 0.02, "angle 0: check_inputs says\n" + "\n".join(lines),
+                transform=ax.transAxes, fontsize=7, va="bottom", color="C3")
+    ax.legend(fontsize="small", loc="upper left")
+    return fig
+
+
+def gram_vs_limit(model, X, *, axes=None):
+    """Chapter 4: heatmaps of H(0) (``kernels.gram_matrix`` of a ``TwoLayerReLU``), of H^infty
+    and of their difference, with ||H(0) - H^infty||_2 (Du et al. Lemma 3.1: O(1/sqrt m))."""
+    from .kernels import gram_matrix, h_infinity
+
+    H0 = gram_matrix(model, X).cpu().numpy()
+    Hinf = h_infinity(X).cpu().numpy()
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout="constrained")
+    else:
+        fig = axes[0].figure
+    vmax = float(np.abs(Hinf).max())
+    diff = H0 - Hinf
+    for ax, M, name in zip(axes, (H0, Hinf, diff),
+                           (f"H(0), m = {model.m}", "H^inf", "H(0) - H^inf")):
+        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_title(name, fontsize="small")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(im, ax=list(axes), shrink=0.8)
+    fig.suptitle(f"||H(0) - H^inf||_2 = {np.linalg.norm(diff, 2):.3g}", fontsize="small")
+    return fig
+
+
+# --- Chapters 13-14 ---
+def loss_and_error(histories, labels=None, *, title=None, mark_zero_error=True):
+    """Chapters 13-14: each History's training loss (log scale, left) and training error
+    (right, fraction of i with y_i f(x_i) <= 0) against the step; a dotted line marks the first
+    step with zero training error. Needs ``record=("loss", "error")``."""
+    fig, (ax_loss, ax_err) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    loss_curves(histories, labels, ax=ax_loss, record="loss")
+    loss_curves(histories, labels, ax=ax_err, record="error", logy=False)
+    ax_loss.set_ylabel("training loss (mean logistic)")
+    ax_loss.yaxis.set_minor_formatter(plt.NullFormatter())
+    ax_err.set_ylabel("training error")
+    if mark_zero_error:
+        for k, h in enumerate(histories):
+            hit = np.nonzero(np.asarray(h.error) <= 0)[0]
+            if hit.size:
+                ax_err.axvline(h.steps[hit[0]], color=f"C{k}", ls=":", lw=1)
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    return fig
+
+
+def separation_demo(phi, *, width=128, depth=2, n=64, d=10, kind="xor", steps=300, seed=0):
+    """Chapter 13 widget: GD with the logistic loss on ``phi_separated_data(n, d, phi)`` for a
+    ``DeepReLU(parameterization="zou")`` of the given width; loss and error curves, with the
+    steps to zero training error and the radius tau = max_l ||W_l - W_l(0)||_F in the title."""
+    from .classification import (perturbation_radius, phi_separated_data, run_classifier,
+                                 steps_to_error)
+    X, y = phi_separated_data(n, d, phi, kind=kind, seed=seed)
+    _, h = run_classifier(X, y, width=width, depth=depth, steps=steps, seed=seed)
+    k = steps_to_error(h)
+    reached = f"zero error at step {k}" if k is not None else f"error > 0 after {steps} steps"
+    return loss_and_error([h], [f"GD, m = {width}"],
+                          title=f"phi = {phi:.3g}, m = {width}: {reached}, "
+                                f"tau = {perturbation_radius(h):.3g}")
+
+
+def gd_vs_sgd(batch_size, width, *, X, y, depth=2, steps=150, seed=0):
+    """Chapter 14 widget: GD and SGD with batch size ``batch_size`` on the same data and the
+    same initialization of a ``DeepReLU(parameterization="zou")`` of the given width (same step
+    size, ``run_classifier``'s default); loss and error curves of both."""
+    from .classification import run_classifier
+    hists, labels = [], []
+    for b in (None, batch_size):
+        _, h = run_classifier(X, y, width=width, depth=depth, batch_size=b, steps=steps,
+                              seed=seed)
+        hists.append(h)
+        labels.append("GD" if b is None else f"SGD, b = {b}")
+    return loss_and_error(hists, labels, title=f"m = {width}")
+
+
+def zero_error_grid_plot(grid):
+    """Chapter 14: from a ``classification.zero_error_grid`` result, iterations (left) and
+    epochs (right) to zero training error against the batch size, one line per width
+    (GD is plotted at b = n)."""
+    fig, (ax_it, ax_ep) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    bs = [grid.n if b is None else b for b in grid.batch_sizes]
+    for i, m in enumerate(grid.widths):
+        ax_it.plot(bs, grid.iterations[i], "o-", label=f"m = {m}")
+        ax_ep.plot(bs, grid.epochs[i], "o-", label=f"m = {m}")
+    for ax, name in ((ax_it, "iterations"), (ax_ep, "epochs (iterations x b / n)")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("batch size b (b = n is GD)")
+        ax.set_ylabel(name + " to zero error")
+        ax.legend(fontsize="small")
+    return fig
+
+
+# --- Chapters 5-7 ---
+FIGURE1_PANELS = {
+    "loss": ("(a) training loss", r"$L(W(k))$", True),
+    "flips": ("(b) activation patterns changed", "fraction of $(i, r)$", False),
+    "radius": ("(c) distance from initialization", r"$\max_r \|w_r(k) - w_r(0)\|$", False),
+    "lambda_min": ("(d) least eigenvalue of $H(k)$", r"$\lambda_{\min}(H(k))$", False),
+}
+
+
+def figure1(result, *, panels=("loss", "flips", "radius", "lambda_min"), widths=None,
+            axes=None):
+    """Chapter 6: Du et al. (2019), Figure 1 (panels a-c: loss, fraction of activation patterns
+    changed, max_r ||w_r(k) - w_r(0)||) plus lambda_min(H(k)) against lambda_0 (panel d), one
+    curve per width, from an ``overparam.experiments.figure1`` result. ``panels`` picks and
+    orders the panels, ``widths`` the widths to draw (default all)."""
+    if isinstance(panels, str):
+        panels = (panels,)
+    unknown = [p for p in panels if p not in FIGURE1_PANELS]
+    if unknown or not panels:
+        raise ValueError(f"panels must be names from {tuple(FIGURE1_PANELS)}, not {unknown}")
+    all_widths = [int(m) for m in result.widths]
+    chosen = all_widths if widths is None else [int(m) for m in widths]
+    missing = [m for m in chosen if m not in all_widths]
+    if missing:
+        raise ValueError(f"widths {missing} are not in the result (it has {all_widths})")
+    if axes is None:
+        shape = (2, 2) if len(panels) == 4 else (1, len(panels))
+        size = (10, 7) if len(panels) == 4 else (4.8 * len(panels), 3.6)
+        fig, axes = plt.subplots(*shape, figsize=size, layout="constrained", squeeze=False)
+    axes = np.asarray(axes).ravel()
+    fig = axes[0].figure
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(all_widths)))
+    for ax, name in zip(axes, panels):
+        title, ylabel, logy = FIGURE1_PANELS[name]
+        values = getattr(result, name)
+        for j, m in enumerate(all_widths):
+            if m in chosen:
+                ax.plot(result.steps, values[j], color=colors[j], label=f"m = {m}")
+        if name == "lambda_min":
+            ax.axhline(result.lambda0, color="k", ls="--", lw=1, label=r"$\lambda_0$")
+            ax.axhline(result.lambda0 / 2, color="k", ls=":", lw=1, label=r"$\lambda_0/2$")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel("iteration k")
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize="small")
+    if "lambda_min" in panels and panels[0] != "lambda_min":
+        axes[list(panels).index("lambda_min")].legend(
+            handles=axes[list(panels).index("lambda_min")].lines[-2:], fontsize="small")
+    return fig
+
+
+def step_size_demo(X, y, *, lr_scale, width=2000, steps=60, seed=0, ax=None):
+    """Chapter 5: GD with step eta = lr_scale / lambda_max(H^infty) on ``TwoLayerReLU(d, width)``:
+    its loss curve against Theorem 4.1's bound L(0) (1 - eta lambda_0/2)^k (Du et al. 2019),
+    or, when ``train`` stops a diverging run, its message."""
+    import textwrap
+
+    from .kernels import h_infinity, lambda_max, lambda_min
+    from .models import TwoLayerReLU
+    from .train import loss_value, train
+
+    H = h_infinity(X)
+    lam0, lmax = lambda_min(H), lambda_max(H)
+    eta = lr_scale / lmax
+    net = TwoLayerReLU(X.shape[1], width, seed=seed, dtype=X.dtype, device=X.device)
+    loss0 = float(loss_value(net(X).detach(), y, "square"))
+    fig, ax = new_axes(ax)
+    k = np.arange(steps + 1)
+    try:
+        hist = train(net, X, y, lr=eta, steps=steps)
+        ax.plot(hist.steps, hist.loss, label=rf"GD, $\eta$ = {lr_scale:g}/$\lambda_{{\max}}$")
+    except ValueError as err:
+        ax.text(0.03, 0.05, textwrap.fill(str(err), 60), transform=ax.transAxes, fontsize=8,
+                color="C3", va="bottom")
+    ax.plot(k, loss0 * (1 - eta * lam0 / 2) ** k, "k--", lw=1,
+            label=r"Thm 4.1: $L(0)(1-\eta\lambda_0/2)^k$")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-12, 1e4 * loss0)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("training loss")
+    ax.set_title(rf"$\eta\,\lambda_{{\max}}(H^\infty)$ = {lr_scale:g}")
+    ax.legend(fontsize="small", loc="upper right")
+    return fig
+
+
+def both_layers_demo(X, y, *, width, lr, steps=100, seed=0, ax=None):
+    """Chapter 7: the same ``TwoLayerReLU(d, width, seed)`` trained with a fixed and with a
+    trained (Du et al. 2019, Thm 3.3), each against GD on its infinite-width linear model,
+    u(k+1) = u(k) - lr K (u(k) - y) with K = H^infty or H^infty + G^infty."""
+    from .kernels import two_layer_ntk
+    from .linearize import train_linearized
+    from .models import TwoLayerReLU
+    from .train import train
+
+    fig, ax = new_axes(ax)
+    for i, both in enumerate((False, True)):
+        net = TwoLayerReLU(X.shape[1], width, seed=seed, train_output=both, dtype=X.dtype,
+                           device=X.device)
+        K = two_layer_ntk(X, train_output=both)
+        lin = train_linearized(net, X, y, lr=lr, steps=steps, K=K)
+        hist = train(net, X, y, lr=lr, steps=steps)
+        name = "W and a trained" if both else "W trained, a fixed"
+        ax.plot(hist.steps, hist.loss, color=f"C{i}", label=name)
+        kname = r"$H^\infty + G^\infty$" if both else r"$H^\infty$"
+        ax.plot(lin["steps"], lin["loss"], color=f"C{i}", ls="--", lw=1,
+                label=f"linear model with {kname}")
+    ax.set_yscale("log")
+    ax.set_xlabel("step k")
+    ax.set_ylabel("training loss")
+    ax.set_title(f"m = {width}, lr = {lr:.3g}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+# --- Chapters 8, 9, 15 ---
+def linearization_slice(m, X, y, X_test, t_test, *, t_train=None, lr, steps, depth=1, seed=0,
+                        ax=None):
+    """Chapter 8: on a 1-D slice of the sphere (test inputs at angles ``t_test``), the trained
+    ``DeepReLU(parameterization="ntk")`` of width m, its trained linearization, and GD with the
+    infinite-width NTK ``kernels.deep_ntk`` (all from the same init, same lr and steps;
+    ``linearize.network_vs_linearized``). Returns the figure."""
+    from .kernels import deep_ntk
+    from .linearize import network_vs_linearized
+    from .models import DeepReLU
+
+    net = DeepReLU(X.shape[1], int(m), depth, parameterization="ntk", seed=seed, device="cpu")
+    r = network_vs_linearized(net, X, y, X_test, lr=lr, steps=steps,
+                              ntk=lambda A, B: deep_ntk(A, B, depth=depth))
+    fig, ax = new_axes(ax, figsize=(6.4, 3.6))
+    t = np.asarray(t_test)
+    ax.plot(t, r["init"], color="0.7", lw=1, label="network at init")
+    ax.plot(t, r["network"], lw=2.2, label="trained network")
+    ax.plot(t, r["linearized"], "--", lw=1.6, label="trained linearized model")
+    ax.plot(t, r["kernel"], ":", lw=1.8, color="k", label="NTK (m = infinity)")
+    if t_train is not None:
+        ax.plot(np.asarray(t_train), np.asarray(y), "o", color="C3", label="training points")
+    gap = np.abs(r["network"] - r["linearized"]).max()
+    ax.set_title(f"width m = {int(m)}: max |network - linearized| = {gap:.2g}", fontsize="medium")
+    ax.set_xlabel("angle t of x = (cos t, sin t)")
+    ax.set_ylabel("output f(x)")
+    ax.legend(fontsize="x-small", loc="best")
+    return fig
+
+
+def lazy_panels(runs, labels=None):
+    """Chapter 9: for each ``scaling.LazyRun``, the loss, the radius max_r ||w_r - w_r(0)||,
+    the relative kernel drift and the fraction of flipped activation patterns against the step,
+    in four panels. Returns the figure."""
+    runs = list(runs)
+    labels = labels or [f"alpha = {r.alpha:.3g}: |W-W(0)|/|W(0)| = {r.weight_move:.2g}"
+                        for r in runs]
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.0), layout="constrained")
+    panels = [("loss", "loss L(alpha f)", True), ("radius", "max_r |w_r - w_r(0)|", True),
+              ("kernel_drift", "|H(k) - H(0)| / |H(0)|", False),
+              ("flips", "patterns changed", False)]
+    for ax, (name, title, logy) in zip(axes, panels):
+        for r, lab in zip(runs, labels):
+            vals, steps = np.asarray(getattr(r, name), float), np.asarray(r.steps)
+            if logy:                      # a log axis cannot show the zero radius at step 0
+                keep = vals > 0
+                vals, steps = vals[keep], steps[keep]
+            ax.plot(steps, vals, label=lab)
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("step k")
+    axes[0].legend(fontsize="x-small")
+    return fig
+
+
+def label_noise_plot(results, current=None):
+    """Chapter 15: Arora et al.'s quantity sqrt(y^T (H^infty)^{-1} y / n) and the test error of
+    the trained net against the fraction of random labels (``generalization.LabelNoiseResult``
+    list); ``current`` (one more result) is highlighted. Returns the figure."""
+    results = sorted(results, key=lambda r: r.fraction)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    f = [r.fraction for r in results]
+    a1.plot(f, [r.complexity for r in results], "o-")
+    a2.plot(f, [r.test_error for r in results], "o-", label="test error (true labels)")
+    a2.plot(f, [r.train_error for r in results], "s--", label="training error")
+    if current is not None:
+        a1.plot([current.fraction], [current.complexity], "*", ms=16, color="C3")
+        a2.plot([current.fraction], [current.test_error], "*", ms=16, color="C3",
+                label="this run")
+    a1.set_xlabel("fraction of random labels")
+    a1.set_ylabel("sqrt(y^T (H^inf)^-1 y / n)")
+    a2.set_xlabel("fraction of random labels")
+    a2.set_ylabel("error")
+    a2.legend(fontsize="x-small")
+    return fig
+
+
+def gradient_vs_loss(bounds, labels=None, *, ax=None):
+    """Chapter 13: ||grad L||_F^2 against the loss L along each run (log-log), from
+    ``classification.gradient_lower_bound`` results; the dashed guide has slope 2
+    (||grad L||^2 proportional to L^2, the shape the gradient lower bound gives for the
+    logistic loss once L is small)."""
+    fig, ax = new_axes(ax)
+    labels = labels if labels is not None else [None] * len(bounds)
+    for b, lab in zip(bounds, labels):
+        ax.loglog(b["loss"], b["grad_norm"] ** 2, ".-", ms=3, label=lab)
+    lo = min(float(np.min(b["loss"])) for b in bounds)
+    hi = max(float(np.max(b["loss"])) for b in bounds)
+    g_hi = max(float(np.max(b["grad_norm"] ** 2)) for b in bounds)
+    grid = np.geomspace(lo, hi, 20)
+    ax.loglog(grid, g_hi * (grid / hi) ** 2, "k--", lw=1, label="slope 2")
+    ax.set_xlabel("training loss L")
+    ax.set_ylabel("||grad L||_F^2")
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.legend(fontsize="small")
+    return fig
+
+
+# --- Chapters 10-12 ---
+def norm_profile(depth: int = 10, gain: float = 2.0, *, m: int = 256, n: int = 8, seed: int = 0,
+                 ax=None):
+    """Chapter 10 (Allen-Zhu et al. 2019, forward stability): ||h_{i,l}|| against the layer l
+    for n inputs of ``deep.azls_data`` through ``DeepReLU("allen_zhu")`` with entries of A and W_l
+    drawn N(0, gain/m) (gain = 2 is the paper's), and the mean-field prediction
+    (gain/2)^{l/2} (E||relu(W h)||^2 = (gain/2) ||h||^2)."""
+    from .deep import azls_data, hidden_norms
+    from .models import DeepReLU
+
+    X, _ = azls_data(n, 8, seed=seed)
+    net = DeepReLU(8, m, int(depth), parameterization="allen_zhu", seed=seed, device="cpu",
+                   init_variance=float(gain) / m)
+    N = hidden_norms(net, X).numpy()
+    fig, ax = new_axes(ax)
+    layers = np.arange(N.shape[0])
+    ax.semilogy(layers, N, color="C0", alpha=0.5, lw=1)
+    ax.semilogy(layers, (gain / 2) ** (layers / 2), "k--", label=r"$(\mathrm{gain}/2)^{l/2}$")
+    ax.set_xlabel("layer l (0 = relu(Ax))")
+    ax.set_ylabel(r"$\|h_{i,l}\|$")
+    ax.set_title(f"entries N(0, {gain:g}/m), m = {m}, L = {int(depth)}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def sign_change_plot(omegas, random_flips, adversarial_flips, *, m: int, ax=None):
+    """Chapter 11: ReLU sign changes in one layer against omega = ||W' ||_2 on log-log axes, for
+    random and adversarial perturbations, each with its fitted slope, and the shape m omega^{2/3}
+    of Allen-Zhu et al.'s bound (constant set to 1). Returns (fig, slope_random, slope_adv)."""
+    fig, ax = new_axes(ax)
+    omegas = np.asarray(omegas, float)
+    _, s_rand = loglog_fit(omegas, random_flips, ax=ax, label="random W'")
+    _, s_adv = loglog_fit(omegas, adversarial_flips, ax=ax, label="adversarial W'")
+    ax.loglog(omegas, m * omegas ** (2 / 3), "k:", label=r"$m\,\omega^{2/3}$")
+    ax.set_xlabel(r"$\omega = \|W'\|_2$")
+    ax.set_ylabel("sign changes (max over inputs)")
+    ax.legend(fontsize="small")
+    return fig, s_rand, s_adv
+
+
+def sign_changes_per_layer(omega: float = 0.1, depth: int = 4, *, m: int = 256, n: int = 8,
+                           seed: int = 0, ax=None):
+    """Chapter 11 widget: sign changes per layer (max over inputs) after a random perturbation
+    of every W_l and after an adversarial one of W_1 only, both of spectral norm omega, with
+    the reference m omega^{2/3}."""
+    from .deep import (adversarial_perturbation, azls_data, perturbed, random_perturbation,
+                       sign_changes)
+    from .models import DeepReLU
+
+    X, _ = azls_data(n, 8, seed=seed)
+    net = DeepReLU(8, m, int(depth), parameterization="allen_zhu", seed=seed, device="cpu")
+    rand = sign_changes(perturbed(net, random_perturbation(net, omega, seed=seed)), net, X)
+    adv = sign_changes(perturbed(net, adversarial_perturbation(net, X, omega, layer=1)), net, X)
+    fig, ax = new_axes(ax)
+    layers = np.arange(1, int(depth) + 1)
+    ax.bar(layers - 0.2, rand, width=0.4, label="random W' in every layer")
+    ax.bar(layers + 0.2, adv, width=0.4, label="adversarial W' in layer 1")
+    ax.axhline(m * omega ** (2 / 3), color="k", ls=":", label=r"$m\,\omega^{2/3}$")
+    ax.set_xlabel("layer l")
+    ax.set_ylabel("sign changes")
+    ax.set_title(f"omega = {omega:g}, m = {m}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def gradient_ratio_curves(trajectories, labels, *, ax=None):
+    """Chapter 11: ||grad F||^2 / F along GD runs (``deep.trajectory`` results), log scale."""
+    fig, ax = new_axes(ax)
+    for tr, lab in zip(trajectories, labels):
+        ax.semilogy(tr["step"], tr["ratio"], "o-", ms=3, label=lab)
+    ax.set_xlabel("step k")
+    ax.set_ylabel(r"$\|\nabla F\|^2 / F$")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def deep_gd_run(depth: int = 3, log2_width: int = 8, *, n: int = 10, steps: int = 150,
+                seed: int = 0, axes=None):
+    """Chapter 12 widget: GD on ``DeepReLU("allen_zhu")`` (width 2^log2_width, depth L) on
+    ``deep.azls_data``, step size 1/lambda_max of the empirical NTK at init
+    (``train.suggested_lr``); left: the loss; right: ||W_l(k) - W_l(0)||_F per layer at the end."""
+    from .deep import azls_data
+    from .models import DeepReLU
+    from .train import suggested_lr, train
+
+    X, y = azls_data(n, 8, seed=seed)
+    m = 2 ** int(log2_width)
+    net = DeepReLU(8, m, int(depth), parameterization="allen_zhu", seed=seed, device="cpu")
+    lr = suggested_lr(net, X)["stable"]
+    h = train(net, X, y, lr=lr, steps=steps, record=("loss", "radius"), record_every=5)
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
+    fig = axes[0].figure
+    loss_curves([h], ax=axes[0], title=f"L = {int(depth)}, m = {m}")
+    axes[1].bar(np.arange(1, int(depth) + 1), h.radius[-1])
+    axes[1].set_xlabel("layer l")
+    axes[1].set_ylabel(r"$\|W_l(k) - W_l(0)\|_F$ at the end")
+    return fig

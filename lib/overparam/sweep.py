@@ -77,6 +77,12 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
     assign[torch.arange(W.shape[0], device=dev), owner] = 1.0
     counts = torch.tensor([net.m for net in nets], dtype=dtype, device=dev)
 
+    coef_assign = assign * coef[:, None]                                 # (M, K)
+    # Three (n, M) buffers reused every step: fresh ones would be page-faulted in each time,
+    # and the gradient is computed as the faster product X^T (P * R), P the 0/1 pattern.
+    pre = torch.empty(n, W.shape[0], dtype=dtype, device=dev)
+    pattern, Rn = torch.empty_like(pre), torch.empty_like(pre)
+
     rows = {k: [] for k in record}
     recorded, pattern0, loss0 = [], None, None
     bar = None
@@ -84,9 +90,9 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
         from tqdm.auto import tqdm
         bar = tqdm(total=steps, desc="sweep", leave=False)
     for k in range(steps + 1):
-        pre = X @ W.T                                                    # (n, M)
-        pattern = pre >= 0
-        U = (pre.clamp_min(0) * coef) @ assign                           # (n, K): every net's u
+        torch.matmul(X, W.T, out=pre)                                    # (n, M)
+        torch.ge(pre, 0, out=pattern)                                    # 1{w_r^T x_i >= 0}
+        U = pre.clamp_min_(0) @ coef_assign                              # (n, K): every net's u
         R = U - y[:, None]
         losses = 0.5 * (R ** 2).sum(0)                                   # (K,)
         if loss0 is None:
@@ -103,17 +109,20 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
                 rows["loss"].append(losses.cpu().numpy())
             if "radius" in rows:
                 dist = (W - W0).norm(dim=1)
-                rows["radius"].append(np.array([float(dist[owner == j].max()) for j in range(K)]))
+                radius = torch.zeros(K, dtype=dtype, device=dev).scatter_reduce_(
+                    0, owner, dist, "amax", include_self=False)
+                rows["radius"].append(radius.cpu().numpy().astype(np.float64))
             if "flips" in rows:
                 if pattern0 is None:
                     pattern0 = pattern.clone()
-                changed = (pattern != pattern0).to(dtype).sum(0) @ assign
-                rows["flips"].append((changed / (counts * n)).cpu().numpy())
+                changed = torch.zeros(K, dtype=torch.int64, device=dev).index_add_(
+                    0, owner, (pattern != pattern0).sum(0))
+                rows["flips"].append((changed.to(dtype) / (counts * n)).cpu().numpy())
         if k == steps:
             break
-        Rn = R[:, owner]                                                 # (n, M)
-        G = (torch.where(pattern, Rn, 0.0).T @ X) * coef[:, None]        # Du's gradient, all nets
-        W -= lr * G
+        torch.index_select(R, 1, owner, out=Rn)                          # (n, M)
+        Gt = (X.T @ Rn.mul_(pattern)).mul_(coef)                         # Du's gradient, (d, M)
+        W -= lr * Gt.T
         if bar is not None:
             bar.update(1)
     if bar is not None:

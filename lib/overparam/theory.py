@@ -93,3 +93,58 @@ def observed_rate(loss) -> float:
     if len(tail) < 2:
         raise ValueError("need at least two positive losses in the second half of the curve")
     return float(torch.exp(torch.log(tail[-1] / tail[0]) / (len(tail) - 1)))
+
+
+@dataclass(frozen=True)
+class AllenZhuBounds:
+    """Allen-Zhu, Li & Song (2019), main theorem for GD (scalar output), every hidden constant
+    set to 1 (see the module docstring). Chapter 12.
+
+    n, depth, delta            number of points, L, and the separation min_{i != j} ||x_i - x_j||
+    width                      the smallest m with m >= n^24 L^12 log^5(m) / delta^8
+    lr                         eta = delta / (n^4 L^2 m) at m = ``width`` (use ``lr_at`` for others)
+    eps                        the target loss of ``iterations``
+    iterations                 T = n^6 L^2 / delta^2 * log(1/eps)
+    """
+
+    n: int
+    depth: int
+    delta: float
+    width: float
+    lr: float
+    eps: float
+    iterations: float
+
+    def lr_at(self, m: float) -> float:
+        """eta = delta / (n^4 L^2 m) for a width m of your choice."""
+        return self.delta / (self.n**4 * self.depth**2 * m)
+
+    def radius(self, m: float) -> float:
+        """omega = n^3 log(m) / (delta sqrt(m)): the ball around init the iterates stay in."""
+        return self.n**3 * math.log(m) / (self.delta * math.sqrt(m))
+
+
+def allen_zhu_deep(X, y=None, *, depth: int, eps: float = 1e-3) -> AllenZhuBounds:
+    """Allen-Zhu, Li & Song (2019), main theorem for GD (scalar output), as restated later:
+    m >= n^24 L^12 log^5 m / delta^8, eta = delta / (n^4 L^2 m), T = n^6 L^2 / delta^2 log(1/eps),
+    with delta = ``data.separation(X)`` and every constant set to 1. Chapter 12."""
+    from .data import separation
+
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        raise ValueError(f"depth must be an integer >= 1, not {depth!r}")
+    if not 0 < eps < 1:
+        raise ValueError(f"eps is a target loss in (0, 1), not {eps!r}")
+    X = check_inputs(X, y)
+    n = X.shape[0]
+    delta = separation(X)
+    # m = C log^5 m with C = n^24 L^12 / delta^8: iterate log m <- log C + 5 log log m.
+    log_c = 24 * math.log(n) + 12 * math.log(depth) - 8 * math.log(delta)
+    log_m = max(log_c, 1.0)
+    for _ in range(100):
+        log_m = log_c + 5 * math.log(max(log_m, 1.0))
+    width = math.exp(log_m) if log_m < 700 else math.inf
+    return AllenZhuBounds(
+        n=n, depth=depth, delta=delta, width=width,
+        lr=delta / (n**4 * depth**2 * width), eps=eps,
+        iterations=n**6 * depth**2 / delta**2 * math.log(1 / eps),
+    )

@@ -113,6 +113,24 @@ def _validate(model, X, y, lr, steps, batch_size, loss, record, record_every):
     return X, y, tuple(dict.fromkeys(record))
 
 
+def _validate_until(until, record):
+    """``train(until=...)``: a dict of scalar record names to thresholds (Chapters 13-14)."""
+    if until is None:
+        return None
+    scalar = ("loss", "error", "grad_norm", "lambda_min", "kernel_drift")
+    if not isinstance(until, dict) or not until:
+        raise ValueError(f"until must be None or a non-empty dict such as {{'error': 0.0}}, "
+                         f"not {until!r}")
+    for k, v in until.items():
+        if k not in scalar:
+            raise ValueError(f"until can stop on the scalar records {scalar}, not {k!r}")
+        if k not in record:
+            raise ValueError(f"until={{{k!r}: ...}} needs {k!r} in record=(...)")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+            raise ValueError(f"until[{k!r}] must be a finite number, not {v!r}")
+    return dict(until)
+
+
 def _show_progress(progress) -> bool:
     if progress is not None:
         return bool(progress)
@@ -178,7 +196,8 @@ class _Recorder:
             if "flips" in r:
                 if self.patterns0 is None:
                     self.patterns0 = [p.clone() for p in patterns]
-                fr = [float((p != p0).double().mean()) for p, p0 in zip(patterns, self.patterns0)]
+                fr = [float(torch.count_nonzero(p != p0)) / p.numel()
+                      for p, p0 in zip(patterns, self.patterns0)]
                 rows["flips"].append(fr[0] if self.two_layer else fr)
             if "lambda_min" in r or "kernel_drift" in r:
                 K = gram_matrix(model, self.X)
@@ -194,17 +213,29 @@ class _Recorder:
                 rows["error"].append(float((self.y * u <= 0).double().mean()))
 
 
-def _two_layer_pass(model, X, y, loss, n):
+def _two_layer_pass(model, X, y, loss, n, work=None):
     """Du et al.'s closed-form gradient (MATH.md §1): dL/dw_r = (1/sqrt m) sum_i r_i a_r x_i
-    1{w_r^T x_i >= 0}, with r = dL/du; one pass gives u, the patterns and both gradients."""
+    1{w_r^T x_i >= 0}, with r = dL/du; one pass gives u, the patterns and both gradients.
+
+    The pattern is kept as a 0/1 matrix P in X's dtype, so the gradient is the one product
+    (r * X)^T P (d x n x m); with ``work`` (a dict) the two (n, m) matrices are reused from
+    step to step instead of allocated anew (see benchmarks/RESULTS.md)."""
     W, a = model.W, model.a
     scale = 1.0 / math.sqrt(model.m)
-    pre = X @ W.T
-    pattern = pre >= 0
+    shape = (X.shape[0], W.shape[0])
+    if work is not None and work.get("shape") == shape:
+        pre, pattern = work["pre"], work["pattern"]
+        torch.matmul(X, W.T, out=pre)
+    else:
+        pre = X @ W.T
+        pattern = torch.empty_like(pre)
+        if work is not None:
+            work.update(shape=shape, pre=pre, pattern=pattern)
+    torch.ge(pre, 0, out=pattern)                # 1{w_r^T x_i >= 0} as 0.0 / 1.0
     hidden = pre.clamp_min_(0)                   # relu, in place: pre is no longer needed
     u = (hidden @ a) * scale
     r = _loss_grad_u(u, y, loss, n)
-    gW = (torch.where(pattern, r[:, None], 0.0).T @ X) * (a * scale)[:, None]
+    gW = ((r[:, None] * X).T @ pattern).mul_(a * scale).T    # (d, m) product, seen as (m, d)
     grads = [gW]
     if model.train_output:
         grads.append((hidden.T @ r) * scale)
@@ -221,7 +252,7 @@ def _autograd_pass(model, params, X, y, loss, n):
 
 def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
           loss: str = "square", record=("loss",), record_every: int = 1, seed: int = 0,
-          progress: bool | None = None) -> History:
+          progress: bool | None = None, until: dict | None = None) -> History:
     """Train ``model`` in place by gradient descent (Du et al. 2019, eq. (3) discretized;
     Allen-Zhu et al.; Zou et al. Alg. 1) and return a ``History``.
 
@@ -232,8 +263,11 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
     0, record_every, 2 record_every, ... and at the last step (after ``steps`` updates).
     A run whose loss becomes non-finite or grows 1e6-fold stops with a ``ValueError`` that names
     a step size that works. ``progress``: a tqdm bar (None: only in a terminal, never in CI).
+    ``until`` (Chapters 13-14), e.g. ``{"error": 0.0}``: stop at the first record at which every
+    named scalar record is <= its value (each name must be in ``record``); None runs all steps.
     """
     X, y, record = _validate(model, X, y, lr, steps, batch_size, loss, record, record_every)
+    until = _validate_until(until, record)
     n = X.shape[0]
     params = [getattr(model, k) for k in model.trained_layers()]
     fast = isinstance(model, TwoLayerReLU)
@@ -243,10 +277,12 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
     order, pos = None, n
     recorded_steps, loss0 = [], None
 
+    work = {}                                    # the fast path's reusable (n, m) buffers
+
     def full_pass():
         if fast:
             with torch.no_grad():
-                return _two_layer_pass(model, X, y, loss, n)
+                return _two_layer_pass(model, X, y, loss, n, work)
         return _autograd_pass(model, params, X, y, loss, n)
 
     bar = None
@@ -266,6 +302,8 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
                 if is_record:
                     recorded_steps.append(k)
                     rec(u, patterns, grads, value)
+                    if until and all(rec.rows[name][-1] <= v for name, v in until.items()):
+                        break
             if k == steps:
                 break
             if batch_size is not None:

@@ -1,0 +1,164 @@
+"""Benchmarks of training: one GD step of ``train``, ``sweep`` and Du et al.'s Figure 1.
+
+Every figure is a ratio of two timings taken in the same run, alternating (common.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from common import alternate, median_ratio, resolve, row, timed
+from overparam.data import sphere_data
+from overparam.kernels import h_infinity, lambda_max
+from overparam.models import TwoLayerReLU
+from overparam.sweep import sweep
+from overparam.train import train
+
+
+# --- one full-batch GD step: train vs its two matrix products vs torch.nn + SGD ----------------
+def _nn_model(d, m, dtype):
+    """The same network written the ordinary way: nn.Linear layers, autograd, torch.optim.SGD."""
+    net = TwoLayerReLU(d, m, seed=0, dtype=dtype)
+    first = torch.nn.Linear(d, m, bias=False, dtype=dtype)
+    with torch.no_grad():
+        first.weight.copy_(net.W)
+    a = net.a.detach().clone()
+    return first, a
+
+
+def gd_step(quick: bool) -> list:
+    n, d, m, dtype = 1000, 200, 8192, torch.float64
+    steps, rounds = (2, 2) if quick else (6, 3)
+    X, y = sphere_data(n, d, seed=0, dtype=dtype)
+    lr = 1e-3
+    net = TwoLayerReLU(d, m, seed=0, dtype=dtype)
+    rec = ("loss", "flips", "radius")
+
+    # the floor: the two n x d x m products of a step, into preallocated outputs, in the
+    # faster of the two orientations measured for each: X W^T (n x m) and X^T P (d x m)
+    W = net.W.detach().clone()
+    P = (X @ W.T >= 0).to(dtype)
+    out1, out2 = torch.empty(n, m, dtype=dtype), torch.empty(d, m, dtype=dtype)
+
+    def floor():
+        return timed(lambda: [(torch.matmul(X, W.T, out=out1), torch.matmul(X.T, P, out=out2))
+                              for _ in range(steps)]) / steps
+
+    # train: the marginal cost of a step, (T(steps) - T(0)) / steps, which leaves out what a
+    # call pays once (input checks, the copy of the initial model, the final record)
+    def per_step(record):
+        def go(k):
+            model = TwoLayerReLU(d, m, seed=0, dtype=dtype)
+            return timed(lambda: train(model, X, y, lr=lr, steps=k, record=record,
+                                       progress=False))
+        return lambda: (go(steps) - go(0)) / steps
+
+    first, a = _nn_model(d, m, dtype)
+    opt = torch.optim.SGD(first.parameters(), lr=lr)
+    scale = 1 / math.sqrt(m)
+
+    def nn_step():
+        opt.zero_grad(set_to_none=True)
+        u = torch.relu(first(X)) @ a * scale
+        loss = 0.5 * ((u - y) ** 2).sum()
+        loss.backward()
+        opt.step()
+
+    def torch_nn():
+        nn_step()                                          # warm: .grad allocated
+        return timed(lambda: [nn_step() for _ in range(steps)]) / steps
+
+    t = alternate({"floor": floor, "train": per_step(()), "nn": torch_nn,
+                   "train_rec": per_step(rec)}, rounds)
+    r1 = median_ratio(t["train"], t["floor"])
+    r2 = median_ratio(t["train"], t["nn"])
+    r3 = median_ratio(t["train_rec"], t["floor"])
+    ms = {k: 1e3 * float(np.median(v)) for k, v in t.items()}
+    size = f"n={n}, d={d}, m={m}, float64, {steps} steps x {rounds} rounds"
+    return [
+        row("gd_step", "one full-batch GD step of `TwoLayerReLU` via `train`",
+            "the two n x d x m matrix products, timed alone", "<= 1.3x", f"{r1:.2f}x",
+            r1 <= 1.3, f"{size}; median ms/step: train {ms['train']:.0f}, "
+                       f"products {ms['floor']:.0f}"),
+        row("gd_step_nn", "the same step", "`torch.nn` model + autograd + `torch.optim.SGD`",
+            "<= 1.1x", f"{r2:.2f}x", r2 <= 1.1,
+            f"median ms/step: train {ms['train']:.0f}, torch.nn {ms['nn']:.0f}"),
+        row("gd_step_record", "the same step recording loss, flips and radius every step",
+            "the two matrix products alone", "<= 1.6x", f"{r3:.2f}x", r3 <= 1.6,
+            f"median ms/step: train with records {ms['train_rec']:.0f}"),
+    ]
+
+
+# --- sweep vs a loop of train calls ------------------------------------------------------------
+def sweep_vs_loop(quick: bool) -> list:
+    n, d = 100, 20
+    widths = [int(w) for w in np.unique(np.geomspace(64, 1024, 8).round())]
+    seeds = [0, 1, 2, 3]
+    steps, rounds = (20, 2) if quick else (100, 3)
+    X, y = sphere_data(n, d, seed=0)
+    lr, rec = 0.1, ("loss", "radius", "flips")
+    box = {}
+
+    def batched():
+        return timed(lambda: box.__setitem__(
+            "sweep", sweep(widths, seeds, X, y, lr=lr, steps=steps, record=rec, device="cpu")))
+
+    def loop():
+        def go():
+            box["loop"] = [[train(TwoLayerReLU(d, m, seed=s, device="cpu"), X, y, lr=lr,
+                                  steps=steps, record=rec, progress=False).loss
+                            for s in seeds] for m in widths]
+        return timed(go)
+
+    t = alternate({"sweep": batched, "loop": loop}, rounds)
+    speed = median_ratio(t["loop"], t["sweep"])
+    ref = np.asarray(box["loop"])
+    diff = float(np.abs(box["sweep"].loss - ref).max() / np.abs(ref).max())
+    return [row("sweep", f"`sweep` over {len(widths)} widths {widths[0]}...{widths[-1]} x "
+                         f"{len(seeds)} seeds", "a Python loop of single `train` calls",
+                ">= 3x faster", f"{speed:.1f}x faster", speed >= 3,
+                f"n={n}, d={d}, {steps} GD steps, records loss/radius/flips, float64; median s: "
+                f"sweep {np.median(t['sweep']):.2f}, loop {np.median(t['loop']):.2f}; "
+                f"losses agree to {diff:.1e} (relative)")]
+
+
+# --- Du et al. (2019) Figure 1 at the paper's scale ---------------------------------------------
+FIG1_WIDTHS = (1250, 2500, 5000, 10000)
+
+
+def figure1(quick: bool) -> list:
+    """n = d = 1000, 100 epochs of full-batch GD (= 100 steps), widths up to 10^4, float32:
+    loss, flips and radius recorded every step, through ``sweep`` (the batched run that
+    ``overparam.experiments.figure1`` is built on). ``quick`` runs widths / 10 and reports the full-scale time extrapolated by the
+    total width (the cost is two n x d x (sum of widths) products per step)."""
+    dev = resolve()
+    n = d = 1000
+    steps = 100
+    widths = FIG1_WIDTHS
+    factor = 1.0
+    if quick and dev.type == "cpu":
+        widths = tuple(w // 10 for w in widths)
+        factor = sum(FIG1_WIDTHS) / sum(widths)
+    X, y = sphere_data(n, d, seed=0, dtype=torch.float32, device=dev)
+    lr = 1.0 / lambda_max(h_infinity(X.double()))     # stable: about 1/lambda_max(H^infty)
+    secs = timed(lambda: sweep(list(widths), [0], X, y, lr=lr,
+                               steps=steps, record=("loss", "flips", "radius"),
+                               dtype=torch.float32, device=dev)) * factor
+    how = "measured" if factor == 1.0 else f"extrapolated x{factor:.0f} from widths {widths}"
+    detail = (f"widths {FIG1_WIDTHS}, {steps} GD steps, float32, via `sweep`, on "
+              f"{torch.get_num_threads()} CPU threads; {how}")
+    if dev.type == "cpu":
+        rows = [row("figure1", "Du et al. Figure 1 at the paper's scale (n=d=1000, 100 epochs, "
+                               "widths up to 10^4, float32), CPU", "-", "< 3 min on 2 CPU cores",
+                    f"{secs:.0f} s", secs < 180, detail),
+                row("figure1_gpu", "the same on one H100", "-", "< 10 s",
+                    "not measured", None, "no GPU on the machine of this run")]
+    else:
+        rows = [row("figure1_gpu", "Du et al. Figure 1 at the paper's scale, GPU", "-",
+                    "< 10 s on one H100", f"{secs:.1f} s", secs < 10,
+                    detail.replace(f"on {torch.get_num_threads()} CPU threads",
+                                   f"on {torch.cuda.get_device_name(0)}"))]
+    return rows

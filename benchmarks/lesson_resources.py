@@ -1,0 +1,126 @@
+"""Wall time and peak memory of every lesson, as a learner runs it (top to bottom, fresh kernel).
+
+Each notebook in lessons/ is executed by nbclient in its own subprocess (the notebook file is
+read, never written); a thread polls the resident memory (RSS) of the kernel process, and of any
+process it starts, every 50 ms. The table goes to benchmarks/lesson_resources.md, which the
+book's "how to use the course" page includes verbatim.
+
+    python benchmarks/lesson_resources.py             # every lessons/*.ipynb
+    python benchmarks/lesson_resources.py --one lessons/01_intro.ipynb   # one, prints JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = ROOT / "benchmarks" / "lesson_resources.md"
+LIMIT_S, LIMIT_MB = 60.0, 1536.0          # every lesson: < 60 s and < 1.5 GB
+
+
+def _run_one(path: Path, timeout: int) -> dict:
+    """Execute one notebook here, polling the kernel's RSS; returns seconds and peak MiB."""
+    import nbformat
+    import psutil
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    me, peak, done = psutil.Process(), [0], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            total = 0
+            for p in me.children(recursive=True):
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    t0 = time.perf_counter()
+    error = None
+    try:
+        client.execute()
+    except Exception as exc:                     # a failing lesson is a row, not a crash
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else ''}"
+    wall = time.perf_counter() - t0
+    done.set()
+    thread.join()
+    return {"seconds": wall, "peak_mib": peak[0] / 2**20, "error": error}
+
+
+def measure(path: Path, timeout: int = 600) -> dict:
+    """Run ``_run_one`` in a fresh Python process (so lessons never share memory or state)."""
+    proc = subprocess.run([sys.executable, __file__, "--one", str(path), "--timeout", str(timeout)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=timeout + 120)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"seconds": float("nan"), "peak_mib": float("nan"), "error": tail[:160]}
+
+
+def lessons() -> list:
+    return sorted((ROOT / "lessons").glob("*.ipynb"))
+
+
+def table(results: dict, machine: str, date: str) -> str:
+    lines = [
+        f"Each lesson executed top to bottom in a fresh kernel on {machine}, {date}; "
+        f"peak memory is the kernel's resident set size (RSS), polled every 50 ms. "
+        f"Goal: under {LIMIT_S:.0f} s and under 1.5 GB each. "
+        "Re-measure with `python benchmarks/run.py --only lessons`.",
+        "",
+        "| lesson | wall time (s) | peak memory (MB) | within the goal |",
+        "|---|---:|---:|---|",
+    ]
+    for name, r in results.items():
+        if r.get("error"):
+            ok = f"no: failed ({r['error']})"
+        else:
+            ok = "yes" if r["seconds"] < LIMIT_S and r["peak_mib"] < LIMIT_MB else "no"
+        lines.append(f"| `{name}` | {r['seconds']:.1f} | {r['peak_mib'] * 2**20 / 1e6:.0f} | {ok} |")
+    if not results:
+        lines.append("| (no lesson notebooks yet) | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def run_all(machine: str, date: str, only=None, timeout: int = 600) -> dict:
+    results = {}
+    for path in lessons():
+        if only and path.stem not in only and path.name not in only:
+            continue
+        print(f"  lesson {path.name} ...", flush=True)
+        results[path.name] = measure(path, timeout)
+    TABLE.write_text(table(results, machine, date))
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--one", help="execute one notebook in this process and print JSON")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(_run_one(Path(args.one).resolve(), args.timeout)))
+        return
+    sys.path.insert(0, str(Path(__file__).parent))
+    from common import machine
+    info = machine()
+    run_all(f"{info['cpu']} ({info['cores']} cores)", info["date"], timeout=args.timeout)
+    print(TABLE.read_text())
+
+
+if __name__ == "__main__":
+    main()

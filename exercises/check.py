@@ -1,0 +1,139 @@
+"""``make check-exercises``: prove, for every exercise set, that
+
+1. the committed student notebook is exactly what ``otter assign`` makes from the instructor
+   source today (a stale student notebook is a failure: regenerate it with
+   ``python exercises/check.py --regenerate``);
+2. the student notebook leaks no solution and no hidden test;
+3. the reference solutions get full marks on every auto-graded question;
+4. the untouched student notebook gets zero on every auto-graded question.
+
+Grading uses otter's local runner (``otter run``) through ``exercises/grading.py``, with a time
+limit per notebook. Exits non-zero on any failure, after a summary table.
+
+    python exercises/check.py [--regenerate] [--jobs 2] [SET ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import grading  # noqa: E402
+
+TIMEOUT = 240  # seconds per notebook; each set runs in well under a minute
+
+
+def _normalized(path: Path) -> dict:
+    """A notebook as JSON with what legitimately differs between two ``otter assign`` runs
+    (cell ids, nbformat minor version) removed."""
+    nb = json.loads(Path(path).read_text())
+    nb.pop("nbformat_minor", None)
+    for cell in nb.get("cells", []):
+        cell.pop("id", None)
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return nb
+
+
+def regenerate(set_name: str) -> None:
+    """Write the student notebook of a set from its source (``otter assign``); the autograder
+    folder it also writes is git-ignored."""
+    with tempfile.TemporaryDirectory() as tmp:
+        built = grading.assign(set_name, Path(tmp) / "dist")
+        dest = grading.student_notebook(set_name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built["student"], dest)
+    print(f"regenerated {dest.relative_to(grading.HERE.parent)}")
+
+
+def check_set(set_name: str) -> list[tuple[str, bool, str]]:
+    """Run the four checks on one set; returns ``(check, passed, detail)`` rows."""
+    rows = []
+    qs = grading.questions(set_name)
+    auto = [q for q in qs if not q["manual"]]
+    with tempfile.TemporaryDirectory(prefix=f"check_{set_name}_") as tmp:
+        built = grading.assign(set_name, Path(tmp) / "dist")
+        committed = grading.student_notebook(set_name)
+
+        # 1. fresh
+        if not committed.exists():
+            rows.append(("student notebook up to date", False, f"{committed} is missing"))
+        else:
+            same = _normalized(committed) == _normalized(built["student"])
+            rows.append(("student notebook up to date", same,
+                         "" if same else "differs from `otter assign` of the source: run "
+                         "`python exercises/check.py --regenerate` and commit"))
+
+        # 2. no leaks
+        text = committed.read_text() if committed.exists() else ""
+        leaks = [s for s in ("BEGIN SOLUTION", "END SOLUTION", "hidden=True", "Reference answer")
+                 if s in text]
+        rows.append(("no solution or hidden test in student notebook", not leaks,
+                     f"found {leaks}" if leaks else ""))
+
+        # 3 and 4: grade the solutions and the untouched student notebook.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            f_sol = pool.submit(grading.grade_one, built["solution"], built["zip"],
+                                timeout=TIMEOUT, name=set_name)
+            f_stu = pool.submit(grading.grade_one, committed if committed.exists()
+                                else built["student"], built["zip"], timeout=TIMEOUT,
+                                name=set_name)
+            sol, stu = f_sol.result(), f_stu.result()
+
+    full = {q["name"]: q["points"] for q in auto}
+    bad = [f"{k}: {sol['scores'].get(k, 0):g}/{v:g}" for k, v in full.items()
+           if abs(sol["scores"].get(k, 0.0) - v) > 1e-9]
+    ok = sol["status"] == "ok" and not bad
+    rows.append(("reference solutions get full marks", ok,
+                 f"status {sol['status']} {sol['message']} {'; '.join(bad)}".strip() if not ok
+                 else f"{sum(full.values()):g}/{sum(full.values()):g}"))
+    nonzero = [f"{k}: {stu['scores'].get(k, 0):g}" for k in full if stu["scores"].get(k, 0.0) != 0]
+    missing = [k for k in full if k not in stu["scores"]]
+    ok = stu["status"] in ("ok", "errors") and not nonzero and not missing
+    rows.append(("untouched student notebook gets zero", ok,
+                 f"status {stu['status']} {stu['message']} nonzero {nonzero} missing {missing}"
+                 if not ok else f"0/{sum(full.values()):g} on {len(full)} questions"))
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="check or regenerate the graded exercise sets")
+    p.add_argument("sets", nargs="*", default=list(grading.SETS))
+    p.add_argument("--regenerate", action="store_true",
+                   help="rewrite the student notebooks from the sources instead of checking")
+    a = p.parse_args(argv)
+    for s in a.sets:
+        grading.check_set_name(s)
+    if a.regenerate:
+        for s in a.sets:
+            regenerate(s)
+        return 0
+    t0 = time.time()
+    failed = 0
+    summary = []
+    for s in a.sets:
+        t = time.time()
+        try:
+            rows = check_set(s)
+        except Exception as e:  # a broken source must fail the check, with the reason
+            rows = [("otter assign and grading", False, f"{type(e).__name__}: {e}")]
+        for check, passed, detail in rows:
+            failed += not passed
+            summary.append(f"{'PASS' if passed else 'FAIL'}  {s:16s} {check}"
+                           + (f"  ({detail})" if detail else ""))
+        print(f"{s}: checked in {time.time() - t:.0f} s", flush=True)
+    print("\n".join(summary))
+    print(f"check-exercises: {len(summary) - failed} passed, {failed} failed "
+          f"in {time.time() - t0:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Grade a folder of submitted notebooks into a CSV (``make grade SET=... SUBMISSIONS=dir``).
+
+    python exercises/grade.py SET SUBMISSIONS [--timeout 120] [--out grades.csv] [--jobs 1]
+
+One row per file in SUBMISSIONS (sorted by name; hidden files skipped), one column per question
+(manual questions are left empty for the grader to fill in), then the auto-graded total, the
+points possible, a status and a message. Each submission is graded on a copy in a temporary
+folder by otter's local runner (``otter run``) in its own process, stopped after ``--timeout``
+seconds; a submission that raises, loops forever, kills its kernel or is not a notebook gets a
+row that says so and does not stop the others. The submissions are never modified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import grading  # noqa: E402
+
+
+def column(q: dict) -> str:
+    """The CSV column of a question: ``q1 (/4)``, or ``q6 (manual, /3)`` for one graded by hand."""
+    return f"{q['name']} ({'manual, ' if q['manual'] else ''}/{q['points']})"
+
+
+def grade_folder(set_name: str, folder: Path, *, timeout: float, out: Path,
+                 jobs: int = 1) -> list[dict]:
+    grading.check_set_name(set_name)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SystemExit(f"SUBMISSIONS must be a folder of submitted notebooks; {folder} is not")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    qs = grading.questions(set_name)
+    auto = [q for q in qs if not q["manual"]]
+    possible = sum(q["points"] for q in auto)
+    with tempfile.TemporaryDirectory(prefix=f"autograder_{set_name}_") as tmp:
+        built = grading.assign(set_name, Path(tmp) / "dist")
+
+        def run(path):
+            t0 = time.time()
+            res = grading.grade_one(path, built["zip"], timeout=timeout, name=set_name)
+            print(f"  {path.name}: {res['status']} ({time.time() - t0:.0f} s)", flush=True)
+            return res
+
+        print(f"grading {len(files)} submission(s) of {set_name} (time limit {timeout:g} s each)")
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(run, files))
+
+    rows = []
+    for path, res in zip(files, results):
+        row = {"submission": path.name}
+        for q in qs:
+            row[column(q)] = "" if q["manual"] else f"{res['scores'].get(q['name'], 0.0):g}"
+        total = sum(res["scores"].get(q["name"], 0.0) for q in auto)
+        row["total"] = f"{total:g}"
+        row["possible"] = f"{possible:g}"
+        row["status"] = res["status"]
+        row["message"] = res["message"]
+        rows.append(row)
+    fields = ["submission"] + [column(q) for q in qs] + ["total", "possible", "status", "message"]
+    with open(out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"wrote {out} ({len(rows)} row(s)); manual questions are left empty to grade by hand")
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("set", help=f"one of {', '.join(grading.SETS)}")
+    p.add_argument("submissions", type=Path, help="folder of submitted notebooks")
+    p.add_argument("--timeout", type=float, default=120, help="seconds per submission")
+    p.add_argument("--out", type=Path, default=Path("grades.csv"))
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    a = p.parse_args(argv)
+    grade_folder(a.set, a.submissions, timeout=a.timeout, out=a.out, jobs=a.jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Deep ReLU networks near initialization: the facts behind Allen-Zhu, Li & Song (2019)
+(Chapters 10-12).
+
+The model is ``DeepReLU(parameterization="allen_zhu")``: h_{i,0} = relu(A x_i),
+h_{i,l} = relu(W_l h_{i,l-1}) (l = 1..L), f(x_i) = B h_{i,L}; A, W_l ~ N(0, 2/m), B ~ N(0, 1);
+A and B fixed, W_1..W_L trained; loss F(W) = 1/2 sum_i (f(x_i) - y_i)^2 (``train``'s "square").
+
+- ``azls_data``: unit inputs whose last coordinate is 1/sqrt(2) (the paper's data assumption);
+- ``hidden_norms``, ``norm_growth``: ||h_{i,l}|| through the layers (forward stability);
+- ``layer_gradients``: F and ||grad_{W_l} F||_F per trained layer (gradient lower bound);
+- ``snapshot``, ``spectral_norm``, ``spectral_distance``, ``sign_changes``: ||W_l - W_l(0)||_2
+  and how many ReLUs changed sign in each layer;
+- ``random_perturbation``, ``adversarial_perturbation``, ``perturbed``: perturbations W' of a
+  given spectral norm (random, or built to flip as many signs as possible);
+- ``trajectory``: the above measured along a GD run (``train.train`` does the steps);
+- ``semismoothness_gap``: F(W + W') - F(W) - <grad F(W), W'> for ||W'||_2 = r;
+- ``azls_ntk``: the infinite-width NTK of the AZLS network (only W_1..W_L trained), built from
+  ``kernels.deep_ntk`` and ``kernels.deep_nngp``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import torch
+
+from .data import check_inputs, sphere_data
+from .device import as_tensor
+from .kernels import deep_nngp, deep_ntk, kappa0
+from .train import _autograd_pass, loss_value, train
+
+
+# --- data --------------------------------------------------------------------------------
+def azls_data(n: int, d: int, *, seed: int = 0, labels: str = "gaussian"):
+    """Allen-Zhu et al. (2019), data assumption: ||x_i|| = 1 with last coordinate 1/sqrt(2)
+    (it plays the role of a bias). x_i = (z_i / sqrt 2, 1 / sqrt 2) with z_i uniform on the
+    sphere S^{d-2} (``data.sphere_data(n, d - 1)``, same seed and labels). Chapter 12."""
+    if not isinstance(d, int) or isinstance(d, bool) or d < 3:
+        raise ValueError(f"d must be an integer >= 3 (d - 1 free coordinates and the bias), "
+                         f"not {d!r}")
+    Z, y = sphere_data(n, d - 1, seed=seed, labels=labels)
+    X = torch.cat([Z / math.sqrt(2.0), torch.full((n, 1), 1 / math.sqrt(2.0), dtype=Z.dtype)], 1)
+    return X, y
+
+
+# --- forward stability (Chapter 10) ------------------------------------------------------
+def hidden_norms(model, X) -> torch.Tensor:
+    """||h_{i,l}|| for every ReLU layer l and input i, shape (layers, n): the norms of the
+    post-activation vectors (for "allen_zhu", rows l = 0..L are h_0 = relu(A x), ..., h_L).
+    Allen-Zhu et al. (2019), forward stability at init: with N(0, 2/m) all stay close to
+    ||x|| = 1. Chapter 10."""
+    with torch.no_grad():
+        _, inputs, _ = model.forward_layers(X)
+    return torch.stack([g.norm(dim=1) for g in inputs[1:]]).cpu()
+
+
+def norm_growth(norms) -> float:
+    """The per-layer growth factor of the squared norm, from a (layers, n) array of norms:
+    exp(mean_i [log ||h_{i,last}||^2 - log ||h_{i,0}||^2] / (layers - 1)), a geometric mean.
+    For N(0, s^2) weights, E||relu(W h)||^2 = (s^2 m / 2) ||h||^2, so it is close to s^2 m / 2
+    (Chapter 10)."""
+    norms = as_tensor(norms).to(torch.float64)
+    if norms.ndim != 2 or norms.shape[0] < 2:
+        raise ValueError("norms must have shape (layers, n) with at least two layers")
+    logs = 2 * torch.log(norms)
+    return float(torch.exp((logs[-1] - logs[0]).mean() / (norms.shape[0] - 1)))
+
+
+# --- gradients (Chapter 11) ---------------------------------------------------------------
+def layer_gradients(model, X, y):
+    """(F, g): the loss F(W) = 1/2 sum_i (f(x_i) - y_i)^2 and g[l] = ||grad_{W_l} F||_F for each
+    trained layer (a numpy array). Allen-Zhu et al. (2019), gradient bounds near init:
+    ||grad F||^2 = sum_l g[l]^2 >= c F ("no spurious critical point"). Chapter 11."""
+    X = check_inputs(X, y).to(device=model.device, dtype=model.dtype)
+    y = as_tensor(y).to(device=model.device, dtype=model.dtype)
+    params = [getattr(model, k) for k in model.trained_layers()]
+    u, _, grads = _autograd_pass(model, params, X, y, "square", X.shape[0])
+    return float(loss_value(u, y, "square")), np.array([float(g.norm()) for g in grads])
+
+
+# --- distance from init and sign changes (Chapter 11) -------------------------------------
+def snapshot(model) -> dict:
+    """A copy {name: W_l} of the trained matrices: ``snapshot(model)`` before training is W(0),
+    the reference of ``spectral_distance`` (Chapter 11)."""
+    return {k: getattr(model, k).detach().clone() for k in model.trained_layers()}
+
+
+def spectral_norm(D, *, iters: int = 300) -> float:
+    """||D||_2 by power iteration on D^T D from a seeded start (matrix-vector products only: an
+    SVD of an m x m matrix is slow on a busy laptop). Relative error ~1e-3 for a 256 x 256
+    Gaussian matrix (the hardest case: the top singular values are close), far smaller for the
+    nearly low-rank W(t) - W(0) of a GD run. Chapter 11."""
+    D = as_tensor(D)
+    g = torch.Generator().manual_seed(0)
+    v = torch.randn(D.shape[1], generator=g, dtype=torch.float64).to(device=D.device, dtype=D.dtype)
+    for _ in range(iters):
+        w = D.T @ (D @ v)
+        nw = w.norm()
+        if float(nw) == 0.0:
+            return 0.0
+        v = w / nw
+    return float((D @ v).norm())
+
+
+def spectral_distance(model, init: dict) -> np.ndarray:
+    """||W_l - W_l(0)||_2 (spectral norm) for each trained layer: the omega of Allen-Zhu et al.
+    (2019), whose perturbation lemmas hold in the ball ||W_l - W_l(0)||_2 <= omega. Chapter 11."""
+    with torch.no_grad():
+        return np.array([spectral_norm(getattr(model, k) - init[k])
+                         for k in model.trained_layers()])
+
+
+def _trained_relu_layers(model):
+    """Indices (into ``preactivations``) of the ReLU layers whose matrix is trained."""
+    names = model.layer_names[:-1]
+    return [k for k, name in enumerate(names) if model.trainable[name]]
+
+
+def sign_changes(model, reference, X, *, reduce: str = "max") -> np.ndarray:
+    """Number of ReLUs whose sign 1{(W_l h_{i,l-1})_r >= 0} differs between ``model`` and
+    ``reference`` (a model with the same architecture, e.g. the one at init), per trained ReLU
+    layer: the max over inputs i (``reduce="max"``) or the mean (``"mean"``). Allen-Zhu et al.
+    (2019): ||W - W(0)||_2 <= omega changes at most O(m omega^{2/3} L) signs per layer. Ch. 11."""
+    if reduce not in ("max", "mean"):
+        raise ValueError(f"reduce must be 'max' or 'mean', not {reduce!r}")
+    layers = _trained_relu_layers(model)
+    p1, p0 = model.activation_patterns(X), reference.activation_patterns(X)
+    out = []
+    for k in layers:
+        counts = (p1[k] != p0[k]).sum(dim=1).to(torch.float64)
+        out.append(float(counts.max() if reduce == "max" else counts.mean()))
+    return np.array(out)
+
+
+def random_perturbation(model, omega: float, *, seed: int = 0) -> dict:
+    """{name: W'_l}: a Gaussian direction in every trained layer scaled to ||W'_l||_2 = omega
+    (a typical perturbation in the ball of Allen-Zhu et al.'s lemmas). Chapter 11."""
+    g = torch.Generator().manual_seed(int(seed))
+    out = {}
+    for k in model.trained_layers():
+        W = getattr(model, k)
+        G = torch.randn(*W.shape, generator=g, dtype=torch.float64)
+        G = G.to(device=W.device, dtype=W.dtype)
+        out[k] = G * (omega / spectral_norm(G))
+    return out
+
+
+def adversarial_perturbation(model, X, omega: float, *, layer: int = 1, example: int = 0) -> dict:
+    """{name: W'}: a rank-one change of the trained layer number ``layer`` (1-based) of spectral
+    norm <= omega that flips as many signs of example ``example`` in that layer as it can: it
+    pushes the k smallest pre-activations |z_r| = |(W_l h_{l-1})_r| across zero, W' = -1.01 z_S
+    h^T / ||h||^2, with the largest k such that 1.01 ||z_S|| / ||h|| <= omega. Since the k
+    smallest of m Gaussians have size ~ k/m^{3/2}, k ~ m omega^{2/3}: the worst case behind
+    Allen-Zhu et al.'s O(m omega^{2/3}) sign-change bound. Chapter 11."""
+    names = model.trained_layers()
+    if not 1 <= layer <= len(names):
+        raise ValueError(f"layer must be in 1..{len(names)}, not {layer!r}")
+    name = names[layer - 1]
+    k_idx = model.layer_names.index(name)
+    with torch.no_grad():
+        _, inputs, outputs = model.forward_layers(X[example:example + 1])
+        h, z = inputs[k_idx][0], outputs[k_idx][0]
+        order = torch.argsort(z.abs())
+        cost = 1.01 * torch.sqrt(torch.cumsum(z[order] ** 2, 0)) / h.norm()
+        k = int((cost <= omega).sum())
+        zS = torch.zeros_like(z)
+        zS[order[:k]] = z[order[:k]]
+        Wp = -1.01 * torch.outer(zS, h) / h.norm() ** 2
+    return {name: Wp}
+
+
+def perturbed(model, delta: dict):
+    """A copy of ``model`` with W_l + W'_l for every {name: W'_l} in ``delta``. Chapter 11."""
+    new = copy.deepcopy(model)
+    with torch.no_grad():
+        for k, D in delta.items():
+            getattr(new, k).add_(D)
+    return new
+
+
+# --- semi-smoothness (Chapter 11) ---------------------------------------------------------
+def semismoothness_gap(model, X, y, radii, *, seed: int = 0, directions: int = 3) -> np.ndarray:
+    """F(W + W') - F(W) - <grad F(W), W'> for random W' with ||W'_l||_2 = r in every trained
+    layer, for each r in ``radii`` (max over ``directions`` random directions). Allen-Zhu et al.
+    (2019), semi-smoothness: the gap is at most O(omega^{1/3} L^2 sqrt(m log m)) ||W'|| sqrt(F)
+    + O(n L^2 m) ||W'||^2 (d_out = 1), first order in ||W'|| only because ReLU is not smooth.
+    Chapter 11."""
+    X = check_inputs(X, y).to(device=model.device, dtype=model.dtype)
+    y = as_tensor(y).to(device=model.device, dtype=model.dtype)
+    names = model.trained_layers()
+    F0, _ = layer_gradients(model, X, y)
+    params = [getattr(model, k) for k in names]
+    _, _, grads = _autograd_pass(model, params, X, y, "square", X.shape[0])
+    out = []
+    for r in radii:
+        gaps = []
+        for s in range(directions):
+            D = random_perturbation(model, float(r), seed=seed + s)
+            with torch.no_grad():
+                F1 = float(loss_value(perturbed(model, D)(X), y, "square"))
+                lin = sum(float((g * D[k]).sum()) for g, k in zip(grads, names))
+            gaps.append(F1 - F0 - lin)
+        out.append(max(gaps))
+    return np.array(out)
+
+
+# --- along a GD trajectory (Chapters 11-12) -------------------------------------------------
+def trajectory(model, X, y, *, lr: float, steps: int, every: int = 10) -> dict:
+    """Train ``model`` in place by full-batch GD (``train.train``, square loss) and measure,
+    every ``every`` steps: ``step``, ``loss`` F, ``grad_sq`` ||grad F||^2, ``ratio``
+    ||grad F||^2 / F, ``layer_grad`` (steps, L), ``distance`` ||W_l - W_l(0)||_2 (steps, L) and
+    ``flips`` (steps, L), the max over inputs of the sign changes per layer since step 0.
+    Allen-Zhu et al. (2019): the gradient lower bound, the small ball and the sign changes
+    along the run. Chapters 11-12."""
+    if not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be an integer >= 1, not {every!r}")
+    X = check_inputs(X, y).to(device=model.device, dtype=model.dtype)
+    y = as_tensor(y).to(device=model.device, dtype=model.dtype)
+    init, model0 = snapshot(model), copy.deepcopy(model)
+    rows = {k: [] for k in ("step", "loss", "layer_grad", "distance", "flips")}
+    k = 0
+    while True:
+        F, g = layer_gradients(model, X, y)
+        rows["step"].append(k)
+        rows["loss"].append(F)
+        rows["layer_grad"].append(g)
+        rows["distance"].append(spectral_distance(model, init))
+        rows["flips"].append(sign_changes(model, model0, X))
+        if k >= steps:
+            break
+        n_steps = min(every, steps - k)
+        train(model, X, y, lr=lr, steps=n_steps, record=("loss",), progress=False)
+        k += n_steps
+    out = {k: np.array(v) for k, v in rows.items()}
+    out["grad_sq"] = (out["layer_grad"] ** 2).sum(axis=1)
+    out["ratio"] = out["grad_sq"] / out["loss"]
+    return out
+
+
+# --- the AZLS kernel (Chapter 12) -----------------------------------------------------------
+def azls_ntk(X, Y=None, *, depth: int):
+    """Infinite-width NTK of ``DeepReLU(parameterization="allen_zhu")`` divided by m/2 (the
+    network is the NTK-parameterized net with L + 1 hidden layers, A = sqrt(2/m) V_1 and
+    W_l = sqrt(2/m) V_{l+1}, so d f/d W_l = sqrt(m/2) d f/d V_{l+1}). Only W_1..W_L train, so
+    from Arora et al.'s Theta^(L+1) = sum over layers k of Sigma^(k-1) prod_{h>=k} dot Sigma^h
+    we remove the first layer's term Sigma^0 prod_{h=1}^{L+1} dot Sigma^h and the output
+    layer's Sigma^(L+1). The empirical NTK of the AZLS net is ~ (m/2) azls_ntk (Chapter 12);
+    this factor m is why the theorem's step size carries a 1/m."""
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        raise ValueError(f"depth must be an integer >= 1 (trained layers W_1..W_L), not {depth!r}")
+    X = as_tensor(X)
+    Yt = X if Y is None else as_tensor(Y).to(device=X.device, dtype=X.dtype)
+    nx, ny = X.norm(dim=1), Yt.norm(dim=1)
+    scale = nx[:, None] * ny[None, :]
+    first = X @ Yt.T
+    for h in range(1, depth + 2):                # dot Sigma^h = kappa0(rho^{h-1})
+        first = first * kappa0(deep_nngp(X, Y, depth=h - 1) / scale)
+    return deep_ntk(X, Y, depth=depth + 1) - deep_nngp(X, Y, depth=depth + 1) - first

@@ -1,0 +1,217 @@
+"""Du et al. (2019), Section 5 and Figure 1, at any scale (Chapter 6).
+
+The paper trains ``TwoLayerReLU`` (only W trains, a fixed) by full-batch gradient descent on
+n = 1000 points uniform on the unit sphere in d = 1000 with N(0, 1) labels, for 100 epochs at a
+fixed step size, for several widths m, and plots (a) the training loss, (b) the fraction of
+activation patterns that changed since initialization and (c) max_r ||w_r(k) - w_r(0)||. We add
+(d) lambda_min(H(k)), the quantity the proofs keep above lambda_0/2. The widths and step size of
+the figure are not in the paper's text; the defaults below are our choice.
+
+From Python::
+
+    from overparam.experiments import figure1
+    res = figure1(n=1000, d=1000, widths=(100, 500, 1000, 2000, 5000, 10000), epochs=100)
+    overparam.plots.figure1(res)
+
+From a shell (a GPU is used when there is one)::
+
+    python -m overparam.experiments.figure1 --n 1000 --d 1000 \\
+        --widths 100 500 1000 2000 5000 10000 --epochs 100 --out fig1.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..data import sphere_data
+from ..device import resolve_device
+from ..kernels import h_infinity, lambda_max, lambda_min
+from ..models import TwoLayerReLU
+from ..train import _show_progress, train
+
+FIGURE1_RECORDS = ("loss", "flips", "radius", "lambda_min")
+DEFAULT_WIDTHS = (100, 500, 1000, 2000, 5000, 10000)
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class Figure1Result:
+    """The records of ``figure1``: ``loss``, ``flips``, ``radius`` and ``lambda_min`` are numpy
+    arrays of shape (len(widths), len(steps)), row j for width ``widths[j]``; ``lambda0`` and
+    ``lambda_max`` are those of H^infty for the data; ``lr`` the step size used."""
+
+    widths: np.ndarray
+    steps: np.ndarray
+    loss: np.ndarray
+    flips: np.ndarray
+    radius: np.ndarray
+    lambda_min: np.ndarray
+    n: int
+    d: int
+    lr: float
+    lambda0: float
+    lambda_max: float
+    seed: int
+    dtype: str
+    device: str
+    seconds: float = field(default=float("nan"), compare=False)
+
+    def save(self, path) -> None:
+        """Write the result to a ``.npz`` file (read it back with ``Figure1Result.load``)."""
+        np.savez(path, **{k: np.asarray(v) for k, v in self.__dict__.items()})
+
+    @classmethod
+    def load(cls, path) -> "Figure1Result":
+        """Read a result written by ``save``."""
+        with np.load(path) as z:
+            kw = {k: z[k] for k in z.files}
+        for k in ("n", "d", "seed"):
+            kw[k] = int(kw[k])
+        for k in ("lr", "lambda0", "lambda_max", "seconds"):
+            kw[k] = float(kw[k])
+        for k in ("dtype", "device"):
+            kw[k] = str(kw[k])
+        return cls(**kw)
+
+    def summary(self) -> str:
+        """One line per width: final loss, flips, radius and lambda_min(H), 3 digits."""
+        lines = [f"n={self.n}, d={self.d}, lr={self.lr:.3g}, {len(self.steps) - 1} epochs, "
+                 f"lambda_0={self.lambda0:.3g}, {self.dtype} on {self.device}",
+                 f"{'width':>8} {'loss':>10} {'flips':>10} {'radius':>10} {'lambda_min(H)':>14}"]
+        for j, m in enumerate(self.widths):
+            lines.append(f"{int(m):>8} {self.loss[j, -1]:>10.3g} {self.flips[j, -1]:>10.3g} "
+                         f"{self.radius[j, -1]:>10.3g} {self.lambda_min[j, -1]:>14.3g}")
+        return "\n".join(lines)
+
+
+def figure1(n: int = 1000, d: int = 1000, widths=DEFAULT_WIDTHS, epochs: int = 100,
+            lr: float | None = None, device="auto", dtype: torch.dtype = torch.float32,
+            seed: int = 0, progress: bool | None = None, record_every: int = 1) -> Figure1Result:
+    """Du et al. (2019), Section 5 / Figure 1: full-batch GD on ``TwoLayerReLU(d, m, seed=seed)``
+    for every m in ``widths``, on ``sphere_data(n, d, seed=seed)`` (N(0, 1) labels), with Du's
+    1/2-sum square loss; records per width the loss, the fraction of activation patterns changed
+    (Fig. 1b), max_r ||w_r(k) - w_r(0)|| (Fig. 1c) and lambda_min(H(k)) (Lemma 3.2).
+
+    ``epochs``: GD steps (full batch: one step is one epoch). ``lr=None`` takes
+    1/lambda_max(H^infty), a step that is stable at every width (Chapter 5). ``device="auto"``
+    uses a GPU when present; ``dtype`` float32 for speed (the paper's scale), float64 to compare
+    with theory. ``progress``: tqdm bars (None: only in a terminal).
+    """
+    widths = [int(m) for m in widths]
+    if not widths or min(widths) < 1:
+        raise ValueError(f"widths must be a non-empty list of positive integers, not {widths!r}")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, not {epochs!r}")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, not {dtype!r}")
+    dev = resolve_device(device)
+    start = time.perf_counter()
+    X, y = sphere_data(n, d, seed=seed)                         # float64 on the CPU
+    H = h_infinity(X.to(dev))
+    lam0, lam_max = lambda_min(H), lambda_max(H)
+    if lr is None:
+        lr = 1.0 / lam_max
+    X, y = X.to(device=dev, dtype=dtype), y.to(device=dev, dtype=dtype)
+    show = _show_progress(progress)
+    runs = widths
+    if show:
+        from tqdm.auto import tqdm
+        runs = tqdm(widths, desc="Figure 1: widths", unit="width")
+    rows = {k: [] for k in FIGURE1_RECORDS}
+    steps = None
+    for m in runs:
+        if show:
+            runs.set_postfix(m=m)
+        net = TwoLayerReLU(d, m, seed=seed, dtype=dtype, device=dev)
+        hist = train(net, X, y, lr=float(lr), steps=epochs, record=FIGURE1_RECORDS,
+                     record_every=record_every, progress=show)
+        steps = hist.steps
+        for k in FIGURE1_RECORDS:
+            rows[k].append(np.asarray(getattr(hist, k), dtype=np.float64))
+        del net
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    return Figure1Result(
+        widths=np.array(widths), steps=np.asarray(steps),
+        **{k: np.stack(v) for k, v in rows.items()},
+        n=n, d=d, lr=float(lr), lambda0=lam0, lambda_max=lam_max, seed=seed,
+        dtype=str(dtype).replace("torch.", ""), device=str(dev),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def smallest_width_that_trains(X, y, widths, *, lr: float, steps: int, tol: float = 1e-3,
+                               seeds=(0, 1, 2), dtype: torch.dtype = torch.float64,
+                               device="cpu"):
+    """Chapter 6, theory vs practice: the smallest m in ``widths`` for which full-batch GD on
+    ``TwoLayerReLU(d, m, seed=s)`` brings the loss below ``tol`` times its initial value within
+    ``steps`` steps for every seed s (the practical counterpart of Du et al.'s Thm 4.1 width).
+    Returns ``(width or None, sweep_result)``; the sweep runs all widths and seeds at once."""
+    from ..sweep import sweep
+
+    res = sweep(sorted(int(m) for m in widths), seeds, X, y, lr=lr, steps=steps,
+                record=("loss",), record_every=steps, dtype=dtype, device=device)
+    ok = (res.loss[:, :, -1] <= tol * res.loss[:, :, 0]).all(axis=1)
+    for j, m in enumerate(res.widths):
+        if ok[j:].all():
+            return int(m), res
+    return None, res
+
+
+def main(argv=None) -> Figure1Result:
+    """Command line: run ``figure1`` and save the four-panel figure (``plots.figure1``)."""
+    p = argparse.ArgumentParser(
+        prog="python -m overparam.experiments.figure1",
+        description="Reproduce Figure 1 of Du, Zhai, Poczos & Singh (2019): training loss, "
+                    "fraction of activation patterns changed, max distance from init and "
+                    "lambda_min(H(k)) for several widths.")
+    p.add_argument("--n", type=int, default=1000, help="number of points (paper: 1000)")
+    p.add_argument("--d", type=int, default=1000, help="input dimension (paper: 1000)")
+    p.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS),
+                   help="widths m (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=100, help="full-batch GD steps (paper: 100)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="step size (default: 1/lambda_max(H^infty) of the data)")
+    p.add_argument("--device", default="auto", help="auto (GPU if present), cpu or cuda")
+    p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--record-every", type=int, default=1, help="record every k steps")
+    p.add_argument("--out", default="fig1.png", help="where to save the figure (PNG, PDF, SVG)")
+    p.add_argument("--save", default=None, help="also save the records to this .npz file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    res = figure1(n=args.n, d=args.d, widths=args.widths, epochs=args.epochs, lr=args.lr,
+                  device=args.device, dtype=_DTYPES[args.dtype], seed=args.seed,
+                  progress=False if args.no_progress else True, record_every=args.record_every)
+    import matplotlib
+    matplotlib.use("Agg")
+    from ..plots import figure1 as plot_figure1
+    fig = plot_figure1(res)
+    fig.savefig(args.out, dpi=150)
+    if args.save:
+        res.save(args.save)
+    print(res.summary())
+    print(f"figure saved to {args.out} ({res.seconds:.1f} s)")
+    return res
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``overparam.experiments.figure1(...)`` work even when the submodule object has
+    replaced the function as the package's attribute (after ``import
+    overparam.experiments.figure1``)."""
+
+    def __call__(self, *args, **kwargs):
+        return figure1(*args, **kwargs)
+
+
+if __name__ == "__main__":
+    main()
+else:
+    sys.modules[__name__].__class__ = _CallableModule

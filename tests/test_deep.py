@@ -1,0 +1,174 @@
+"""Tests of overparam.deep (Chapters 10-12), of DeepReLU's init_variance option and of
+theory.allen_zhu_deep. Small sizes; every expected value comes from an independent formula,
+a limit or a property, not from the code's own output."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from overparam import deep
+from overparam.kernels import empirical_ntk
+from overparam.models import DeepReLU
+from overparam.theory import allen_zhu_deep
+from overparam.train import train
+
+
+def az(m=64, depth=3, d=6, seed=0, **kw):
+    return DeepReLU(d, m, depth, parameterization="allen_zhu", seed=seed, device="cpu", **kw)
+
+
+def test_azls_data_has_unit_norm_and_bias_coordinate():
+    X, y = deep.azls_data(7, 5, seed=1)
+    assert X.shape == (7, 5) and y.shape == (7,)
+    torch.testing.assert_close(X.norm(dim=1), torch.ones(7, dtype=X.dtype))
+    torch.testing.assert_close(X[:, -1], torch.full((7,), 2 ** -0.5, dtype=X.dtype))
+    with pytest.raises(ValueError, match="d must be"):
+        deep.azls_data(3, 2)
+
+
+def test_init_variance_rescales_the_same_draws_and_keeps_the_output_layer():
+    ref, new = az(m=32), az(m=32, init_variance=1.0 / 32)
+    for name in ["A", "W1", "W2", "W3"]:
+        torch.testing.assert_close(getattr(new, name), getattr(ref, name) * math.sqrt(0.5))
+    torch.testing.assert_close(new.B, ref.B)
+    with pytest.raises(ValueError, match="init_variance"):
+        DeepReLU(4, 8, 2, parameterization="ntk", init_variance=1.0, device="cpu")
+    with pytest.raises(ValueError, match="positive"):
+        az(init_variance=-1.0)
+
+
+def test_hidden_norms_stay_near_one_at_he_init_and_are_exact_on_a_hand_example():
+    X, _ = deep.azls_data(5, 6, seed=0)
+    N = deep.hidden_norms(az(m=2048, depth=6), X)
+    assert N.shape == (7, 5)
+    assert float((N - 1).abs().max()) < 0.2          # deviation ~ sqrt(L/m) ~ 0.05
+    net = az(m=3, depth=1, d=2)                      # h_0 = relu(A x), h_1 = relu(W_1 h_0)
+    x = torch.tensor([[0.6, 0.8]], dtype=torch.float64)
+    h0 = torch.relu(x @ net.A.T)
+    h1 = torch.relu(h0 @ net.W1.T)
+    torch.testing.assert_close(deep.hidden_norms(net, x)[:, 0],
+                               torch.stack([h0.norm(), h1.norm()]))
+
+
+def test_norm_growth_is_exact_on_a_geometric_profile_and_near_c_over_2_at_init():
+    r = 1.3
+    norms = torch.tensor([[r ** l, 2 * r ** l] for l in range(6)], dtype=torch.float64)
+    assert deep.norm_growth(norms) == pytest.approx(r * r)
+    X, _ = deep.azls_data(8, 6, seed=0)
+    for c in (1.0, 3.0):
+        N = deep.hidden_norms(az(m=2048, depth=8, init_variance=c / 2048), X)
+        assert deep.norm_growth(N) == pytest.approx(c / 2, rel=0.05)
+
+
+def test_layer_gradients_match_autograd_of_the_half_sum_loss():
+    X, y = deep.azls_data(6, 5, seed=2)
+    net = az(m=16, depth=2, d=5)
+    F, g = deep.layer_gradients(net, X, y)
+    loss = 0.5 * ((net(X) - y) ** 2).sum()
+    grads = torch.autograd.grad(loss, [net.W1, net.W2])
+    assert F == pytest.approx(float(loss.detach()))
+    np.testing.assert_allclose(g, [float(t.norm()) for t in grads], rtol=1e-10)
+
+
+def test_spectral_norm_agrees_with_the_svd():
+    g = torch.Generator().manual_seed(0)
+    for D in (torch.randn(40, 40, generator=g, dtype=torch.float64),
+              torch.randn(30, 2, generator=g, dtype=torch.float64)
+              @ torch.randn(2, 30, generator=g, dtype=torch.float64)):
+        assert deep.spectral_norm(D) == pytest.approx(float(torch.linalg.svdvals(D)[0]), rel=1e-3)
+    assert deep.spectral_norm(torch.zeros(3, 3, dtype=torch.float64)) == 0.0
+
+
+def test_perturbations_have_the_asked_spectral_norm_and_flip_signs():
+    X, _ = deep.azls_data(4, 6, seed=0)
+    net = az(m=128, depth=3)
+    assert np.all(deep.sign_changes(net, net, X) == 0)
+    D = deep.random_perturbation(net, 0.5, seed=1)
+    for W in D.values():
+        assert float(torch.linalg.svdvals(W)[0]) == pytest.approx(0.5, rel=2e-3)
+    omega = 0.2
+    adv = deep.adversarial_perturbation(net, X, omega, layer=2, example=0)
+    (name, Wp), = adv.items()
+    assert name == "W2" and float(torch.linalg.svdvals(Wp)[0]) <= omega * (1 + 1e-9)
+    moved = deep.perturbed(net, adv)
+    z0 = net.preactivations(X)[2][0]
+    z1 = moved.preactivations(X)[2][0]
+    flipped = int(((z0 >= 0) != (z1 >= 0)).sum())
+    # the k smallest |z_r| are pushed across zero, with k the largest affordable count
+    h = torch.relu(net.preactivations(X)[1][0])
+    cost = 1.01 * torch.sqrt(torch.cumsum(torch.sort(z0.abs())[0] ** 2, 0)) / h.norm()
+    assert flipped == int((cost <= omega).sum()) > 0
+    assert deep.sign_changes(moved, net, X)[1] >= flipped
+    assert deep.sign_changes(moved, net, X)[0] == 0          # layer 1 is untouched
+
+
+def test_semismoothness_gap_is_second_order_when_no_sign_flips():
+    X, y = deep.azls_data(5, 6, seed=0)
+    net = az(m=64, depth=2)
+    gaps = deep.semismoothness_gap(net, X, y, [1e-6, 1e-5], directions=1)
+    assert gaps[1] / gaps[0] == pytest.approx(100, rel=0.05)   # Taylor: gap ~ r^2
+
+
+def test_trajectory_follows_train_and_starts_at_zero_distance():
+    X, y = deep.azls_data(5, 6, seed=0)
+    a, b = az(m=32, depth=2), az(m=32, depth=2)
+    tr = deep.trajectory(a, X, y, lr=0.01, steps=6, every=3)
+    hist = train(b, X, y, lr=0.01, steps=6, record=("loss", "grad_norm"), record_every=3)
+    np.testing.assert_allclose(tr["step"], [0, 3, 6])
+    np.testing.assert_allclose(tr["loss"], hist.loss, rtol=1e-10)
+    np.testing.assert_allclose(tr["ratio"], hist.grad_norm ** 2 / hist.loss, rtol=1e-8)
+    assert np.all(tr["distance"][0] == 0) and np.all(tr["distance"][-1] > 0)
+    assert tr["flips"].shape == (3, 2)
+
+
+def test_azls_ntk_diagonal_is_depth_and_is_the_limit_of_the_empirical_ntk():
+    X, _ = deep.azls_data(5, 6, seed=3)
+    K = deep.azls_ntk(X, depth=2)
+    # unit inputs: every trained layer contributes Sigma^{k-1}(x,x) prod dot Sigma = 1
+    torch.testing.assert_close(torch.diagonal(K), torch.full((5,), 2.0, dtype=K.dtype))
+    errs = []
+    for m in (256, 2048):
+        E = empirical_ntk(az(m=m, depth=2, seed=1), X) / (m / 2)
+        errs.append(float((E - K).norm() / K.norm()))
+    assert errs[1] < 0.15 and errs[1] < errs[0]
+
+
+def test_allen_zhu_deep_polynomials():
+    X, y = deep.azls_data(6, 5, seed=0)
+    b = allen_zhu_deep(X, y, depth=3, eps=1e-2)
+    n, L, d = 6, 3, b.delta
+    assert d == pytest.approx(float(torch.cdist(X, X).add(torch.eye(6) * 9).min()))
+    # the smallest m with m >= n^24 L^12 log^5 m / delta^8: equality at the fixed point
+    assert b.width == pytest.approx(n**24 * L**12 * math.log(b.width) ** 5 / d**8, rel=1e-9)
+    assert b.lr == pytest.approx(d / (n**4 * L**2 * b.width))
+    assert b.lr_at(1e4) == pytest.approx(d / (n**4 * L**2 * 1e4))
+    assert b.iterations == pytest.approx(n**6 * L**2 / d**2 * math.log(100))
+    assert allen_zhu_deep(X, y, depth=6, eps=1e-2).iterations == pytest.approx(4 * b.iterations)
+    with pytest.raises(ValueError):
+        allen_zhu_deep(X, y, depth=0)
+
+
+def test_chapter_10_12_plots_draw_what_they_compute():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from overparam import plots
+
+    fig = plots.norm_profile(depth=4, gain=3.0, m=64, n=3)
+    lines = fig.axes[0].lines
+    assert len(lines) == 4                                   # 3 inputs + the prediction
+    np.testing.assert_allclose(lines[-1].get_ydata(), 1.5 ** (np.arange(5) / 2))
+    omegas = np.array([0.01, 0.1, 1.0])
+    fig, s_rand, s_adv = plots.sign_change_plot(omegas, 5 * omegas, 7 * omegas ** (2 / 3), m=64)
+    assert s_rand == pytest.approx(1.0) and s_adv == pytest.approx(2 / 3)
+    fig = plots.sign_changes_per_layer(omega=0.1, depth=2, m=32, n=3)
+    assert len(fig.axes[0].patches) == 4                     # 2 layers x (random, adversarial)
+    X, y = deep.azls_data(4, 6, seed=0)
+    tr = deep.trajectory(az(m=16, depth=2), X, y, lr=0.01, steps=4, every=2)
+    fig = plots.gradient_ratio_curves([tr], ["m = 16"])
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), tr["ratio"])
+    fig = plots.deep_gd_run(depth=2, log2_width=4, n=4, steps=10)
+    assert len(fig.axes) == 2 and len(fig.axes[1].patches) == 2
+    plt.close("all")
