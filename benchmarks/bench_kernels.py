@@ -5,7 +5,6 @@ Every figure is a ratio of two timings taken in the same run, alternating (commo
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
@@ -21,7 +20,7 @@ def deep_ntk_bench(quick: bool) -> list:
     (a multiply into a preallocated matrix), and, for information, one arccos pass per layer
     (the one transcendental each layer of the recursion cannot avoid)."""
     n, d, depth = 2000, 100, 10
-    rounds = 2 if quick else 3
+    rounds = 2 if quick else 5
     X, _ = sphere_data(n, d, seed=0)
     A = torch.rand(n, n, dtype=torch.float64) * 2 - 1
     B, C = torch.rand_like(A), torch.empty_like(A)
@@ -65,7 +64,7 @@ def _loop_backward(model, X):
 
 def empirical_ntk_bench(quick: bool) -> list:
     n, d, m, depth = 256, 100, 1024, 3
-    rounds = 2 if quick else 3
+    rounds = 2 if quick else 5
     X, _ = sphere_data(n, d, seed=0)
     model = DeepReLU(d, m, depth, parameterization="ntk", seed=0)
     # the reference loop is right: same kernel on a few examples (where J fits in memory)

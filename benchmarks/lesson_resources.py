@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "benchmarks" / "lesson_resources.md"
-LIMIT_S, LIMIT_MB = 60.0, 1536.0          # every lesson: < 60 s and < 1.5 GB
+LIMIT_S, LIMIT_MB = 60.0, 1500.0          # every lesson: < 60 s and < 1.5 GB (10^6 bytes)
 
 
 def _run_one(path: Path, timeout: int) -> dict:
@@ -53,7 +53,8 @@ def _run_one(path: Path, timeout: int) -> dict:
     try:
         client.execute()
     except Exception as exc:                     # a failing lesson is a row, not a crash
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else ''}"
+        last = str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else ""
+        error = f"{type(exc).__name__}: {last}"
     wall = time.perf_counter() - t0
     done.set()
     thread.join()
@@ -69,6 +70,11 @@ def measure(path: Path, timeout: int = 600) -> dict:
     except (ValueError, IndexError):
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"seconds": float("nan"), "peak_mib": float("nan"), "error": tail[:160]}
+
+
+def megabytes(result: dict) -> float:
+    """Peak RSS in MB (10^6 bytes)."""
+    return result["peak_mib"] * 2**20 / 1e6
 
 
 def lessons() -> list:
@@ -89,8 +95,8 @@ def table(results: dict, machine: str, date: str) -> str:
         if r.get("error"):
             ok = f"no: failed ({r['error']})"
         else:
-            ok = "yes" if r["seconds"] < LIMIT_S and r["peak_mib"] < LIMIT_MB else "no"
-        lines.append(f"| `{name}` | {r['seconds']:.1f} | {r['peak_mib'] * 2**20 / 1e6:.0f} | {ok} |")
+            ok = "yes" if r["seconds"] < LIMIT_S and megabytes(r) < LIMIT_MB else "no"
+        lines.append(f"| `{name}` | {r['seconds']:.1f} | {megabytes(r):.0f} | {ok} |")
     if not results:
         lines.append("| (no lesson notebooks yet) | | | |")
     return "\n".join(lines) + "\n"

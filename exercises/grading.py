@@ -141,10 +141,11 @@ def grade_one(submission: Path, autograder_zip: Path, *, timeout: float, name: s
             [python(), str(Path(__file__).resolve()), "--worker", str(autograder_zip), str(copy),
              str(out)],
             cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            # one thread per submission: the problems are small, and several gradings (or other
-            # work) share the cores; oversubscribed threads made a set 30x slower here.
+            # One thread per submission: the problems are small, and several gradings (or other
+            # work) share the cores; oversubscribed threads made a set 30x slower here. The CPU
+            # only: the reference numbers of the hidden tests are computed on the CPU.
             env={**os.environ, "CI": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
-                 "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+                 "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""},
         )
         try:
             proc.wait(timeout=timeout)

@@ -21,7 +21,9 @@ def test_du_bounds_follow_the_formulas():
     assert math.isclose(b.lr, lam0 / n**2, rel_tol=1e-6)
     assert math.isclose(b.rate, 1 - b.lr * lam0 / 2, rel_tol=1e-12)
     assert math.isclose(b.radius, 0.1 * lam0 / n**2, rel_tol=1e-6)
-    assert math.isclose(b.radius_prime(400, residual0=2.0), math.sqrt(n) * 2 / (20 * lam0), rel_tol=1e-6)
+    # R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0) and Cor. 4.1's 4 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0)
+    assert math.isclose(b.radius_prime(400, residual0=2.0), 2 * math.sqrt(n) * 2 / (20 * lam0), rel_tol=1e-6)
+    assert math.isclose(b.radius_prime_gd(400, residual0=2.0), 4 * math.sqrt(n) * 2 / (20 * lam0), rel_tol=1e-6)
     # the flow radius R'(m) falls below R exactly around width_flow's order (Lemma 3.4)
     assert b.radius_prime(b.width_flow * 1e6) < b.radius
 
@@ -29,7 +31,8 @@ def test_du_bounds_follow_the_formulas():
 def test_expected_initial_residual_matches_monte_carlo_over_initializations():
     X, y = sphere_data(8, 4, seed=1)
     b = du_two_layer(X, y)
-    res2 = [float(((TwoLayerReLU(4, 512, seed=s, device="cpu")(X) - y) ** 2).sum()) for s in range(300)]
+    with torch.no_grad():
+        res2 = [float(((TwoLayerReLU(4, 512, seed=s, device="cpu")(X) - y) ** 2).sum()) for s in range(300)]
     assert abs(np.mean(res2) - b.residual0**2) < 0.1 * b.residual0**2
 
 

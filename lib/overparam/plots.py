@@ -229,6 +229,10 @@ def zero_error_grid_plot(grid):
     for ax, name in ((ax_it, "iterations"), (ax_ep, "epochs (iterations x b / n)")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        ax.set_xticks(bs, [str(b) for b in bs])
+        ax.yaxis.set_major_locator(plt.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel("batch size b (b = n is GD)")
         ax.set_ylabel(name + " to zero error")
         ax.legend(fontsize="small")

@@ -78,10 +78,18 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
     counts = torch.tensor([net.m for net in nets], dtype=dtype, device=dev)
 
     coef_assign = assign * coef[:, None]                                 # (M, K)
+    # Networks come in groups of one width and len(seeds) seeds: (first neuron, last neuron,
+    # width, first network). Per group, U and the residual per neuron are small dense products.
+    S, groups, start = len(seeds), [], 0
+    for g, m in enumerate(widths):
+        groups.append((start, start + S * m, m, g * S))
+        start += S * m
+    coef_blocks = [coef_assign[s:e, j:j + S].contiguous() for s, e, _, j in groups]
     # Three (n, M) buffers reused every step: fresh ones would be page-faulted in each time,
     # and the gradient is computed as the faster product X^T (P * R), P the 0/1 pattern.
     pre = torch.empty(n, W.shape[0], dtype=dtype, device=dev)
     pattern, Rn = torch.empty_like(pre), torch.empty_like(pre)
+    diff = None                                                          # (M, d), for radius
 
     rows = {k: [] for k in record}
     recorded, pattern0, loss0 = [], None, None
@@ -92,7 +100,9 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
     for k in range(steps + 1):
         torch.matmul(X, W.T, out=pre)                                    # (n, M)
         torch.ge(pre, 0, out=pattern)                                    # 1{w_r^T x_i >= 0}
-        U = pre.clamp_min_(0) @ coef_assign                              # (n, K): every net's u
+        pre.clamp_min_(0)                                                # relu, in place
+        U = torch.cat([pre[:, s:e] @ c                                   # (n, K): every net's u
+                       for (s, e, _, _), c in zip(groups, coef_blocks)], dim=1)
         R = U - y[:, None]
         losses = 0.5 * (R ** 2).sum(0)                                   # (K,)
         if loss0 is None:
@@ -108,20 +118,25 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
             if "loss" in rows:
                 rows["loss"].append(losses.cpu().numpy())
             if "radius" in rows:
-                dist = (W - W0).norm(dim=1)
+                if diff is None:
+                    diff = torch.empty_like(W)
+                dist = torch.sub(W, W0, out=diff).norm(dim=1)
                 radius = torch.zeros(K, dtype=dtype, device=dev).scatter_reduce_(
                     0, owner, dist, "amax", include_self=False)
                 rows["radius"].append(radius.cpu().numpy().astype(np.float64))
             if "flips" in rows:
                 if pattern0 is None:
                     pattern0 = pattern.clone()
-                changed = torch.zeros(K, dtype=torch.int64, device=dev).index_add_(
-                    0, owner, (pattern != pattern0).sum(0))
+                per_neuron = torch.ne(pattern, pattern0, out=Rn).sum(0)     # exact: 0/1 sums
+                changed = torch.zeros(K, dtype=torch.float64, device=dev).index_add_(
+                    0, owner, per_neuron.double())
                 rows["flips"].append((changed.to(dtype) / (counts * n)).cpu().numpy())
         if k == steps:
             break
-        torch.index_select(R, 1, owner, out=Rn)                          # (n, M)
-        Gt = (X.T @ Rn.mul_(pattern)).mul_(coef)                         # Du's gradient, (d, M)
+        for s, e, w, j in groups:                                        # Rn = P * R[:, owner]
+            torch.mul(pattern[:, s:e].view(n, S, w), R[:, j:j + S, None],
+                      out=Rn[:, s:e].view(n, S, w))
+        Gt = (X.T @ Rn).mul_(coef)                                       # Du's gradient, (d, M)
         W -= lr * Gt.T
         if bar is not None:
             bar.update(1)

@@ -31,6 +31,7 @@ class DuBounds:
     lr                         Thm 4.1: eta = lambda0 / n^2
     rate                       Thm 4.1: ||y - u(k)||^2 <= rate^k ||y - u(0)||^2, rate = 1 - eta lambda0/2
     radius                     Lemma 3.2: R = delta lambda0 / n^2, the ball in which H stays close
+    radius_prime(m)            Lemma 3.3: R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0)
     """
 
     n: int
@@ -45,15 +46,17 @@ class DuBounds:
     radius: float
 
     def radius_prime(self, m: float, residual0: float | None = None) -> float:
-        """Lemma 3.3: R' = sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0), the distance each w_r can
-        travel under gradient flow (Cor. 4.1 has 4 R' for GD). ``residual0`` defaults to the
-        expected ||y - u(0)||."""
+        """Lemma 3.3: R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0), the distance each w_r can
+        travel under gradient flow while lambda_min(H) >= lambda0/2: integrate
+        ||dw_r/dt|| <= sqrt(n/m) e^{-lambda0 t/2} ||y - u(0)|| over t (Chapter 4 derives it).
+        ``residual0`` defaults to the expected ||y - u(0)||."""
         res = self.residual0 if residual0 is None else float(residual0)
-        return math.sqrt(self.n) * res / (math.sqrt(m) * self.lambda0)
+        return 2.0 * math.sqrt(self.n) * res / (math.sqrt(m) * self.lambda0)
 
     def radius_prime_gd(self, m: float, residual0: float | None = None) -> float:
-        """Corollary 4.1 (as we recall it): ||w_r(k) - w_r(0)|| <= 4 sqrt(n)||y - u(0)||/(sqrt(m) lambda0)."""
-        return 4.0 * self.radius_prime(m, residual0)
+        """Corollary 4.1 (as we recall it), the discrete analogue for GD:
+        ||w_r(k) - w_r(0)|| <= 4 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0) = 2 R'."""
+        return 2.0 * self.radius_prime(m, residual0)
 
     def iterations(self, eps: float) -> float:
         """Steps of Thm 4.1 to shrink ||y - u||^2 by a factor eps: log(1/eps) / -log(rate)."""

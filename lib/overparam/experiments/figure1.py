@@ -68,7 +68,7 @@ class Figure1Result:
         np.savez(path, **{k: np.asarray(v) for k, v in self.__dict__.items()})
 
     @classmethod
-    def load(cls, path) -> "Figure1Result":
+    def load(cls, path) -> Figure1Result:
         """Read a result written by ``save``."""
         with np.load(path) as z:
             kw = {k: z[k] for k in z.files}
