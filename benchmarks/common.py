@@ -2,7 +2,8 @@
 
 The machine the course is developed on is shared and noisy, so every figure in RESULTS.md is a
 *ratio* of two timings taken in the same run, the two sides alternating round by round; the
-reported ratio is the median over rounds of (side A / side B) measured back to back.
+reported ratio is that of each side's fastest round (``best_ratio``), and the details give the
+median over rounds of the back-to-back ratios too.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def alternate(sides: dict, rounds: int) -> dict:
 def median_ratio(a, b) -> float:
     """Median over rounds of a[i] / b[i] (two sides measured back to back in round i)."""
     return statistics.median(x / y for x, y in zip(a, b))
+
+
+def best_ratio(a, b) -> float:
+    """min(a) / min(b): each side's least disturbed round, the figure least moved by other work
+    on the machine (a load spike only ever makes a timing longer)."""
+    return min(a) / min(b)
 
 
 def cpu_name() -> str:

@@ -128,8 +128,10 @@ during development) than on a quiet one. Where a row above says **no**:
 def results_md(rows, info, command, seconds, lessons) -> str:
     out = ["# Benchmark results", "",
            f"Written by `{command}` on {info['date']} in {seconds / 60:.1f} min.",
-           "Every figure compares two timings taken in the same run, alternating, because the "
-           "machine is shared and noisy.", "", "## Machine", "",
+           "Every figure compares two timings taken in the same run, the two sides alternating "
+           "round by round, because the machine is shared and noisy; a ratio is that of each "
+           "side's fastest round (a load spike only makes a timing longer), and the details "
+           "give the median of the rounds' back-to-back ratios as well.", "", "## Machine", "",
            "| | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in info.items()]
     out += ["", "## Results", "",
