@@ -32,11 +32,12 @@ def deep_ntk_bench(quick: bool) -> list:
 
     t = alternate({"ntk": lambda: timed(lambda: deep_ntk(X, depth=depth)),
                    "mul": floor_mul, "acos": floor_acos}, rounds)
-    r = best_ratio(t["ntk"], t["mul"])
+    r = max(best_ratio(t["ntk"], t["mul"]), median_ratio(t["ntk"], t["mul"]))
     r_acos = best_ratio(t["ntk"], t["acos"])
     return [row("deep_ntk", f"`deep_ntk` (n={n}, depth {depth})",
                 "one n x n elementwise pass per layer (the floor)", "<= 3x", f"{r:.1f}x",
-                r <= 3, f"float64, d={d}; fastest s: deep_ntk {min(t['ntk']):.2f}, "
+                r <= 3, f"float64, d={d}; fastest s: deep_ntk {min(t['ntk']):.2f} "
+                        f"({best_ratio(t['ntk'], t['mul']):.1f}x), "
                         f"{depth} multiply passes {min(t['mul']):.3f}, {depth} arccos "
                         f"passes {min(t['acos']):.3f} (deep_ntk = {r_acos:.1f}x the arccos "
                         f"passes); median of the rounds' ratios "
@@ -73,14 +74,15 @@ def empirical_ntk_bench(quick: bool) -> list:
     err = float((empirical_ntk(model, few) - ref).abs().max() / ref.abs().max())
     t = alternate({"ntk": lambda: timed(lambda: empirical_ntk(model, X)),
                    "loop": lambda: timed(lambda: _loop_backward(model, X))}, rounds)
-    speed = best_ratio(t["loop"], t["ntk"])
+    speed = min(best_ratio(t["loop"], t["ntk"]), median_ratio(t["loop"], t["ntk"]))
     n_params = sum(p.numel() for p in model.parameters())
     return [row("empirical_ntk", f"`empirical_ntk` (n={n}, `DeepReLU` m={m}, depth {depth})",
                 "a loop of per-example backward passes", ">= 5x faster",
-                f"{speed:.0f}x faster", speed >= 5,
+                f"{speed:.1f}x faster", speed >= 5,
                 f"float64, d={d}, NTK parameterization, {n_params / 1e6:.1f}M parameters; "
                 f"fastest s: empirical_ntk {min(t['ntk']):.2f}, the loop's {n} backward "
-                f"passes alone {min(t['loop']):.2f}; median of the rounds' ratios "
-                f"{median_ratio(t['loop'], t['ntk']):.0f}x (a lower bound: the loop would also "
+                f"passes alone {min(t['loop']):.2f} ({best_ratio(t['loop'], t['ntk']):.0f}x); "
+                f"median of the rounds' ratios "
+                f"{median_ratio(t['loop'], t['ntk']):.1f}x (a lower bound: the loop would also "
                 f"store J and form J J^T); the loop's kernel agrees to {err:.1e} on "
                 f"{few.shape[0]} examples")]

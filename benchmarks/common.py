@@ -2,8 +2,8 @@
 
 The machine the course is developed on is shared and noisy, so every figure in RESULTS.md is a
 *ratio* of two timings taken in the same run, the two sides alternating round by round; the
-reported ratio is that of each side's fastest round (``best_ratio``), and the details give the
-median over rounds of the back-to-back ratios too.
+table shows the less favourable of two estimates: the ratio of each side's fastest round
+(``best_ratio``) and the median over rounds of the back-to-back ratios (``median_ratio``).
 """
 
 from __future__ import annotations

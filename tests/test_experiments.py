@@ -30,8 +30,11 @@ def result():
 def test_figure1_records_have_one_row_per_width(result):
     assert list(result.widths) == list(WIDTHS)
     assert list(result.steps) == list(range(31))
-    for name in ("loss", "flips", "radius", "lambda_min"):
+    for name in ("loss", "flips", "radius"):
         assert getattr(result, name).shape == (3, 31)
+    # lambda_min(H(k)) every 10th step and at the last one (the default lambda_min_every=10)
+    assert list(result.lambda_min_steps) == [0, 10, 20, 30]
+    assert result.lambda_min.shape == (3, 4)
     assert result.flips[:, 0].tolist() == [0, 0, 0] and result.radius[:, 0].tolist() == [0, 0, 0]
 
 
@@ -143,3 +146,17 @@ def test_both_layers_demo_draws_networks_and_linear_models():
     fig = plots.both_layers_demo(X, y, width=500, lr=0.3, steps=20)
     assert len(fig.axes[0].lines) == 4
     plt.close("all")
+
+
+def test_figure1_lambda_min_is_that_of_the_gram_matrix_at_the_recorded_steps():
+    from overparam.kernels import gram_matrix, lambda_min
+    from overparam.models import TwoLayerReLU
+
+    res = figure1(n=12, d=6, widths=(50,), epochs=7, device="cpu", dtype=torch.float64,
+                  progress=False, lambda_min_every=3)
+    assert list(res.lambda_min_steps) == [0, 3, 6, 7]
+    X, _ = sphere_data(12, 6, seed=0)
+    net0 = TwoLayerReLU(6, 50, seed=0, device="cpu")
+    assert res.lambda_min[0, 0] == pytest.approx(lambda_min(gram_matrix(net0, X)), rel=1e-10)
+    with pytest.raises(ValueError, match="lambda_min_every"):
+        figure1(n=5, d=3, widths=(4,), epochs=2, device="cpu", lambda_min_every=0)

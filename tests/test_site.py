@@ -2,10 +2,11 @@
 
 Debian's chromium, driven headless by playwright, opens every page of ``_build/html`` over a
 localhost server started here, and fails on: math left untypeset (or a TeX error), a broken
-image, a widget view that does not render or renders twice, any console error or uncaught
-exception, any request that would leave localhost (it is blocked and reported), and missing
-launch/download buttons on notebook pages. It also checks that search finds something and
-saves screenshots of the landing page and of one lesson under ``_build/screenshots/``.
+image, a link to a file of the site that does not exist, a widget view that does not render or
+renders twice, any console error or uncaught exception, any request that would leave
+localhost (it is blocked and reported), and missing launch/download buttons on notebook pages.
+It also checks that search finds something and saves screenshots of the landing page and of
+one lesson under ``_build/screenshots/``.
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ MATH_PROBLEMS = """() => {
   for (const raw of ["\\\\(", "\\\\[", "$$"]) {
     if (text.includes(raw)) { bad.push("raw math delimiter left in the text: " + raw); }
   }
+  const dollars = text.match(/\\$[^\\s$]([^$\\n]*[^\\s$])?\\$/);
+  if (dollars) { bad.push("raw $...$ left in the text: " + dollars[0].slice(0, 60)); }
   return bad;
 }"""
 
@@ -176,6 +179,24 @@ def check_widgets(page) -> list[str]:
     return problems
 
 
+LINKS = """() => Array.from(document.querySelectorAll("a[href]"), a => a.getAttribute("href"))"""
+
+
+def broken_links(page: str, p) -> list[str]:
+    """Links to files of the site (cross-references, citations, navigation) that do not exist."""
+    bad = []
+    for href in sorted(set(p.evaluate(LINKS))):
+        parsed = urlparse(href)
+        if parsed.scheme or parsed.netloc or not parsed.path:   # external, mailto:, #anchor
+            continue
+        target = (HTML / page).parent / parsed.path
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.resolve().exists():
+            bad.append(href)
+    return bad
+
+
 @pytest.mark.parametrize("page", PAGES or ["(no build)"])
 def test_page_works_offline(page, server, browser):
     visit = Visit(browser, f"{server}/{page}")
@@ -191,6 +212,7 @@ def test_page_works_offline(page, server, browser):
         problems += [f"broken image: {src}" for src in p.evaluate(BROKEN_IMAGES)]
         if p.locator("div.highlight pre").count() and not p.locator("button.copybtn").count():
             problems.append("code cells without copy buttons")
+        problems += [f"broken link: {href}" for href in broken_links(page, p)]
         if is_notebook_page(page):
             if not p.locator('a[href*="mybinder.org/v2/gh/"]').count():
                 problems.append("no Binder launch button")

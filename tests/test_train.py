@@ -143,3 +143,13 @@ def test_bad_data_raise_value_error():
         train(net, X, y[:5], lr=0.1, steps=1)
     with pytest.raises(TypeError, match="overparam.models"):
         train(torch.nn.Linear(4, 1), X, y, lr=0.1, steps=1)
+
+
+def test_callback_sees_the_model_at_every_recorded_step():
+    X, y = sphere_data(10, 4, seed=0)
+    net = TwoLayerReLU(4, 32, seed=0, device="cpu")
+    seen = []
+    hist = train(net, X, y, lr=0.3, steps=9, record_every=4,
+                 callback=lambda k, model: seen.append((k, float(0.5 * ((model(X) - y) ** 2).sum()))))
+    assert [k for k, _ in seen] == list(hist.steps) == [0, 4, 8, 9]
+    np.testing.assert_allclose([v for _, v in seen], hist.loss, rtol=1e-12)

@@ -274,9 +274,10 @@ def figure1(result, *, panels=("loss", "flips", "radius", "lambda_min"), widths=
     for ax, name in zip(axes, panels):
         title, ylabel, logy = FIGURE1_PANELS[name]
         values = getattr(result, name)
+        steps = result.lambda_min_steps if name == "lambda_min" else result.steps
         for j, m in enumerate(all_widths):
             if m in chosen:
-                ax.plot(result.steps, values[j], color=colors[j], label=f"m = {m}")
+                ax.plot(steps, values[j], color=colors[j], label=f"m = {m}")
         if name == "lambda_min":
             ax.axhline(result.lambda0, color="k", ls="--", lw=1, label=r"$\lambda_0$")
             ax.axhline(result.lambda0 / 2, color="k", ls=":", lw=1, label=r"$\lambda_0/2$")

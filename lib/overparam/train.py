@@ -252,7 +252,7 @@ def _autograd_pass(model, params, X, y, loss, n):
 
 def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
           loss: str = "square", record=("loss",), record_every: int = 1, seed: int = 0,
-          progress: bool | None = None, until: dict | None = None) -> History:
+          progress: bool | None = None, callback=None, until: dict | None = None) -> History:
     """Train ``model`` in place by gradient descent (Du et al. 2019, eq. (3) discretized;
     Allen-Zhu et al.; Zou et al. Alg. 1) and return a ``History``.
 
@@ -263,6 +263,8 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
     0, record_every, 2 record_every, ... and at the last step (after ``steps`` updates).
     A run whose loss becomes non-finite or grows 1e6-fold stops with a ``ValueError`` that names
     a step size that works. ``progress``: a tqdm bar (None: only in a terminal, never in CI).
+    ``callback(step, model)``, if given, is called at every recorded step, after the records
+    (for measurements that ``record`` does not offer, e.g. at a coarser interval).
     ``until`` (Chapters 13-14), e.g. ``{"error": 0.0}``: stop at the first record at which every
     named scalar record is <= its value (each name must be in ``record``); None runs all steps.
     """
@@ -302,6 +304,8 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
                 if is_record:
                     recorded_steps.append(k)
                     rec(u, patterns, grads, value)
+                    if callback is not None:
+                        callback(k, model)
                     if until and all(rec.rows[name][-1] <= v for name, v in until.items()):
                         break
             if k == steps:

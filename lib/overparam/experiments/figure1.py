@@ -32,11 +32,12 @@ import torch
 
 from ..data import sphere_data
 from ..device import resolve_device
-from ..kernels import h_infinity, lambda_max, lambda_min
+from ..kernels import gram_matrix, h_infinity, lambda_max, lambda_min
 from ..models import TwoLayerReLU
 from ..train import _show_progress, train
 
 FIGURE1_RECORDS = ("loss", "flips", "radius", "lambda_min")
+TRAIN_RECORDS = ("loss", "flips", "radius")
 DEFAULT_WIDTHS = (100, 500, 1000, 2000, 5000, 10000)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -45,7 +46,8 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 class Figure1Result:
     """The records of ``figure1``: ``loss``, ``flips``, ``radius`` and ``lambda_min`` are numpy
     arrays of shape (len(widths), len(steps)), row j for width ``widths[j]``; ``lambda0`` and
-    ``lambda_max`` are those of H^infty for the data; ``lr`` the step size used."""
+    ``lambda_max`` are those of H^infty for the data; ``lr`` the step size used. ``lambda_min``
+    is recorded at ``lambda_min_steps`` only (every ``lambda_min_every``-th step and the last)."""
 
     widths: np.ndarray
     steps: np.ndarray
@@ -53,6 +55,7 @@ class Figure1Result:
     flips: np.ndarray
     radius: np.ndarray
     lambda_min: np.ndarray
+    lambda_min_steps: np.ndarray
     n: int
     d: int
     lr: float
@@ -93,7 +96,8 @@ class Figure1Result:
 
 def figure1(n: int = 1000, d: int = 1000, widths=DEFAULT_WIDTHS, epochs: int = 100,
             lr: float | None = None, device="auto", dtype: torch.dtype = torch.float32,
-            seed: int = 0, progress: bool | None = None, record_every: int = 1) -> Figure1Result:
+            seed: int = 0, progress: bool | None = None, record_every: int = 1,
+            lambda_min_every: int = 10) -> Figure1Result:
     """Du et al. (2019), Section 5 / Figure 1: full-batch GD on ``TwoLayerReLU(d, m, seed=seed)``
     for every m in ``widths``, on ``sphere_data(n, d, seed=seed)`` (N(0, 1) labels), with Du's
     1/2-sum square loss; records per width the loss, the fraction of activation patterns changed
@@ -102,13 +106,19 @@ def figure1(n: int = 1000, d: int = 1000, widths=DEFAULT_WIDTHS, epochs: int = 1
     ``epochs``: GD steps (full batch: one step is one epoch). ``lr=None`` takes
     1/lambda_max(H^infty), a step that is stable at every width (Chapter 5). ``device="auto"``
     uses a GPU when present; ``dtype`` float32 for speed (the paper's scale), float64 to compare
-    with theory. ``progress``: tqdm bars (None: only in a terminal).
+    with theory. ``progress``: tqdm bars (None: only in a terminal). ``lambda_min_every``:
+    panel (d) needs H(k) and an n x n eigenvalue problem per width, which at the paper's scale
+    costs as much as the training itself; every 10th step (and the last) keeps its shape and
+    halves the time (``benchmarks/RESULTS.md``); 1 records every step.
     """
     widths = [int(m) for m in widths]
     if not widths or min(widths) < 1:
         raise ValueError(f"widths must be a non-empty list of positive integers, not {widths!r}")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, not {epochs!r}")
+    if not isinstance(lambda_min_every, int) or isinstance(lambda_min_every, bool) \
+            or lambda_min_every < 1:
+        raise ValueError(f"lambda_min_every must be an integer >= 1, not {lambda_min_every!r}")
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, not {dtype!r}")
     dev = resolve_device(device)
@@ -130,16 +140,24 @@ def figure1(n: int = 1000, d: int = 1000, widths=DEFAULT_WIDTHS, epochs: int = 1
         if show:
             runs.set_postfix(m=m)
         net = TwoLayerReLU(d, m, seed=seed, dtype=dtype, device=dev)
-        hist = train(net, X, y, lr=float(lr), steps=epochs, record=FIGURE1_RECORDS,
-                     record_every=record_every, progress=show)
+        lam_steps, lam = [], []
+
+        def measure_lambda_min(k, model):
+            if k % lambda_min_every == 0 or k == epochs:
+                lam_steps.append(k)
+                lam.append(lambda_min(gram_matrix(model, X)))
+
+        hist = train(net, X, y, lr=float(lr), steps=epochs, record=TRAIN_RECORDS,
+                     record_every=record_every, progress=show, callback=measure_lambda_min)
         steps = hist.steps
-        for k in FIGURE1_RECORDS:
+        for k in TRAIN_RECORDS:
             rows[k].append(np.asarray(getattr(hist, k), dtype=np.float64))
+        rows["lambda_min"].append(np.asarray(lam, dtype=np.float64))
         del net
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     return Figure1Result(
-        widths=np.array(widths), steps=np.asarray(steps),
+        widths=np.array(widths), steps=np.asarray(steps), lambda_min_steps=np.asarray(lam_steps),
         **{k: np.stack(v) for k, v in rows.items()},
         n=n, d=d, lr=float(lr), lambda0=lam0, lambda_max=lam_max, seed=seed,
         dtype=str(dtype).replace("torch.", ""), device=str(dev),
@@ -183,13 +201,16 @@ def main(argv=None) -> Figure1Result:
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--record-every", type=int, default=1, help="record every k steps")
+    p.add_argument("--lambda-min-every", type=int, default=10,
+                   help="lambda_min(H(k)) every k steps (default: %(default)s; costly at scale)")
     p.add_argument("--out", default="fig1.png", help="where to save the figure (PNG, PDF, SVG)")
     p.add_argument("--save", default=None, help="also save the records to this .npz file")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     res = figure1(n=args.n, d=args.d, widths=args.widths, epochs=args.epochs, lr=args.lr,
                   device=args.device, dtype=_DTYPES[args.dtype], seed=args.seed,
-                  progress=False if args.no_progress else True, record_every=args.record_every)
+                  progress=False if args.no_progress else True, record_every=args.record_every,
+                  lambda_min_every=args.lambda_min_every)
     import matplotlib
     matplotlib.use("Agg")
     from ..plots import figure1 as plot_figure1
