@@ -80,50 +80,17 @@ def _deep_recursion(X, Y, depth):
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ValueError(f"depth must be an integer >= 0 (number of hidden layers), not {depth!r}")
     nx, ny, rho = _norms_and_cosines(X, Y)
-    if not (rho.requires_grad and torch.is_grad_enabled()):
-        return _deep_recursion_blocked(nx, ny, rho, depth)
     scale = nx[:, None] * ny[None, :]
     sigma = scale * rho                       # Sigma^0 = x^T x'
     theta = sigma.clone()                     # Theta^0 = Sigma^0
     for _ in range(depth):
-        sigma_dot = kappa0(rho)               # dot Sigma^h = kappa_0(rho^{h-1})
-        sigma = scale * kappa1(rho)           # Sigma^h = sqrt(S(x,x) S(x',x')) kappa_1(rho^{h-1})
+        angle = math.pi - torch.arccos(rho)   # one arccos serves kappa_0 and kappa_1
+        sigma_dot = angle / math.pi           # dot Sigma^h = kappa_0(rho^{h-1})
+        # Sigma^h = sqrt(Sigma^{h-1}(x,x) Sigma^{h-1}(x',x')) kappa_1(rho^{h-1})
+        sigma = scale * (torch.sqrt((1.0 - rho * rho).clamp_min(0.0)) + angle * rho) / math.pi
         theta = theta * sigma_dot + sigma     # Theta^h = Theta^{h-1} dot Sigma^h + Sigma^h
         rho = (sigma / scale).clamp(-1.0, 1.0)  # Sigma^h(x, x) = ||x||^2 for ReLU with c = 2
     return sigma, theta
-
-
-def _deep_recursion_blocked(nx, ny, rho, depth, block: int = 1 << 22):
-    """The same recursion as ``_deep_recursion``, the same operations in the same order (so the
-    same numbers), in place on blocks of rows of about ``block`` entries (32 MB in float64, which
-    bounds the temporaries for large n), with one arccos per entry and layer (kappa_0 and kappa_1
-    share it). Several times faster than the plain loop at n = 2000 (benchmarks/RESULTS.md).
-    Smaller, cache-sized blocks were slower on a busy 2-core machine: each torch call pays a
-    thread synchronisation."""
-    n, n2 = rho.shape
-    sigma_out, theta_out = torch.empty_like(rho), torch.empty_like(rho)
-    rows = max(1, block // max(n2, 1))
-    for s in range(0, n, rows):
-        e = min(n, s + rows)
-        scale = nx[s:e, None] * ny[None, :]
-        r = rho[s:e].clone()
-        sigma, theta = sigma_out[s:e], theta_out[s:e]
-        torch.mul(scale, r, out=sigma)        # Sigma^0 = x^T x'
-        theta.copy_(sigma)                    # Theta^0 = Sigma^0
-        if depth == 0:
-            continue
-        t1, t2, t3 = torch.empty_like(r), torch.empty_like(r), torch.empty_like(r)
-        for _ in range(depth):
-            torch.arccos(r, out=t1)
-            t1.neg_().add_(math.pi)           # pi - arccos rho
-            torch.div(t1, math.pi, out=t2)    # dot Sigma^h = kappa_0(rho)
-            torch.mul(r, r, out=t3)
-            t3.neg_().add_(1.0).sqrt_()       # sqrt(1 - rho^2)
-            t3.add_(t1.mul_(r)).div_(math.pi)  # kappa_1(rho)
-            torch.mul(scale, t3, out=sigma)   # Sigma^h
-            theta.mul_(t2).add_(sigma)        # Theta^h = Theta^{h-1} dot Sigma^h + Sigma^h
-            torch.div(sigma, scale, out=r).clamp_(-1.0, 1.0)
-    return sigma_out, theta_out
 
 
 def deep_ntk(X, Y=None, *, depth: int):
