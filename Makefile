@@ -44,6 +44,7 @@ test: install test-lib test-lessons check-exercises test-site
 	@echo "make test: all checks passed"
 
 test-lib: install
+	$(PY) -m ruff check lib tests benchmarks exercises/*.py
 	$(PY) -m pytest tests -q --ignore=tests/test_site.py -n 2
 
 test-lessons: install

@@ -85,7 +85,8 @@ Profiled with the torch profiler (`torch.profiler.profile`, operators sorted by 
   kept, because it wrote the recursion a second time in a form much harder to read beside the
   equations of chapter 12, and it missed the 3x goal all the same.
 
-Results are unchanged: `train` and `sweep` in float64 differ by at most 1e-15 relative (the order of a sum inside a
+Results are unchanged: `train` and `sweep` in float64 differ by at most 1e-15 relative
+(the order of a sum inside a
 matrix product; `sweep` in float64 is bit for bit on the course's tests), float32 sweeps by
 one rounding (6e-8).
 

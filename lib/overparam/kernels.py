@@ -156,9 +156,10 @@ def empirical_ntk(model, X, Y=None, *, per_layer: bool = False):
     scalar output go through ``torch.func`` (vectorized Jacobians, in chunks).
     ``per_layer=True`` returns the list of each trained layer's contribution instead."""
     X = as_tensor(X)
-    Xm = model._prepare(X) if hasattr(model, "forward_layers") else X
-    Ym = None if Y is None else (model._prepare(Y) if hasattr(model, "forward_layers") else as_tensor(Y))
-    if hasattr(model, "forward_layers"):
+    chain = hasattr(model, "forward_layers")
+    Xm = model._prepare(X) if chain else X
+    Ym = None if Y is None else (model._prepare(Y) if chain else as_tensor(Y))
+    if chain:
         terms = _layer_kernels(model, Xm, Ym)
     elif per_layer:
         raise ValueError("per_layer=True needs a model from overparam.models")

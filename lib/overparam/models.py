@@ -202,4 +202,5 @@ class DeepReLU(ReLUChain):
         self.parameterization, self.seed = parameterization, seed
 
     def extra_repr(self) -> str:
-        return f"d={self.d}, m={self.m}, depth={self.depth}, parameterization={self.parameterization!r}"
+        return (f"d={self.d}, m={self.m}, depth={self.depth}, "
+                f"parameterization={self.parameterization!r}")

@@ -56,7 +56,8 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
         raise ValueError(f"sweep records {SWEEP_RECORDS}; unknown: {unknown}")
     if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a positive finite number, not {lr!r}")
-    if not isinstance(steps, int) or steps < 0 or not isinstance(record_every, int) or record_every < 1:
+    if (not isinstance(steps, int) or steps < 0
+            or not isinstance(record_every, int) or record_every < 1):
         raise ValueError("steps must be an integer >= 0 and record_every an integer >= 1")
     dev = resolve_device(device)
     X = check_inputs(X, y).to(device=dev, dtype=dtype)

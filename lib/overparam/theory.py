@@ -29,7 +29,8 @@ class DuBounds:
     width_flow                 Thm 3.2 (gradient flow): m = n^6 / (lambda0^4 delta^3)
     width_gd                   Thm 4.1 (gradient descent): the same width as Thm 3.2
     lr                         Thm 4.1: eta = lambda0 / n^2
-    rate                       Thm 4.1: ||y - u(k)||^2 <= rate^k ||y - u(0)||^2, rate = 1 - eta lambda0/2
+    rate                       Thm 4.1: ||y - u(k)||^2 <= rate^k ||y - u(0)||^2,
+                               rate = 1 - eta lambda0/2
     radius                     Lemma 3.2: R = delta lambda0 / n^2, the ball in which H stays close
     radius_prime(m)            Lemma 3.3: R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0)
     """

@@ -159,7 +159,8 @@ def suggested_lr(model, X, loss: str = "square") -> dict:
 def _diverged(model_init, X, loss, lr, k, value):
     try:
         s = suggested_lr(model_init, X, loss)
-        hint = f"a step size around {s['stable']:.3g} (1/lambda_max of the kernel at init) is stable"
+        hint = (f"a step size around {s['stable']:.3g} (1/lambda_max of the kernel at init) "
+                "is stable")
         if "theorem" in s:
             hint += (f"; Du et al.'s Theorem 4.1 takes lr = lambda_0/n^2 = {s['theorem']:.3g} "
                      "(constant set to 1)")
@@ -206,7 +207,8 @@ class _Recorder:
                 if "lambda_min" in r:
                     rows["lambda_min"].append(float(torch.linalg.eigvalsh(K)[0]))
                 if "kernel_drift" in r:
-                    rows["kernel_drift"].append(float(torch.linalg.matrix_norm(K - self.kernel0, 2)))
+                    drift = torch.linalg.matrix_norm(K - self.kernel0, 2)
+                    rows["kernel_drift"].append(float(drift))
             if "grad_norm" in r:
                 rows["grad_norm"].append(float(torch.sqrt(sum((g ** 2).sum() for g in grads))))
             if "error" in r:

@@ -142,7 +142,7 @@ def figure1(n: int = 1000, d: int = 1000, widths=DEFAULT_WIDTHS, epochs: int = 1
         net = TwoLayerReLU(d, m, seed=seed, dtype=dtype, device=dev)
         lam_steps, lam = [], []
 
-        def measure_lambda_min(k, model):
+        def measure_lambda_min(k, model, lam_steps=lam_steps, lam=lam):
             if k % lambda_min_every == 0 or k == epochs:
                 lam_steps.append(k)
                 lam.append(lambda_min(gram_matrix(model, X)))
