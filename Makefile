@@ -61,7 +61,8 @@ test-site: book
 
 lessons: install
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=True lessons/*.ipynb
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=True \
+	  lessons/*.ipynb book/intro.ipynb
 
 grade: install
 	@test -n "$(SET)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade SET=set1_two_layer SUBMISSIONS=path/to/folder [TIMEOUT=120]"; exit 2; }
