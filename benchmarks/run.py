@@ -1,11 +1,12 @@
 """Run the course's benchmarks and write benchmarks/RESULTS.md (what `make bench` runs).
 
-    python benchmarks/run.py                         # everything (about 10 minutes on 2 cores)
+    python benchmarks/run.py                         # everything (about 15 minutes on 2 cores)
     python benchmarks/run.py --quick                 # fewer repeats, Figure 1 scaled down
     python benchmarks/run.py --only gd_step,sweep    # a subset
 
 Benchmarks: gd_step (three rows: train vs its matrix products, vs torch.nn + SGD, with
-records), sweep, deep_ntk, empirical_ntk, figure1, lessons (writes lesson_resources.md).
+records), sweep, deep_ntk, empirical_ntk, figure1, lessons (writes lesson_resources.md), make_test
+(a clean clone's `make test`).
 Every figure is a ratio of timings taken in the same run, the two sides alternating, because
 the machine is shared and noisy. Not part of `make test`.
 """
@@ -22,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_kernels  # noqa: E402
+import bench_make_test  # noqa: E402
 import bench_training  # noqa: E402
 import lesson_resources  # noqa: E402
 from common import machine, row  # noqa: E402
@@ -32,12 +34,14 @@ BENCHMARKS = {
     "deep_ntk": bench_kernels.deep_ntk_bench,
     "empirical_ntk": bench_kernels.empirical_ntk_bench,
     "figure1": bench_training.figure1,
+    "make_test": bench_make_test.make_test_bench,
 }
-ALL = list(BENCHMARKS) + ["lessons"]
+ALL = [k for k in BENCHMARKS if k != "make_test"] + ["lessons", "make_test"]
 SKIPPED = {"gd_step": "one full-batch GD step via `train` (three rows)",
            "sweep": "`sweep` vs a loop of `train` calls", "deep_ntk": "`deep_ntk`",
            "empirical_ntk": "`empirical_ntk`", "figure1": "Du et al. Figure 1 at the paper's scale",
-           "lessons": "every lesson: time and peak memory"}
+           "lessons": "every lesson: time and peak memory",
+           "make_test": "`make test` on a clean clone"}
 
 NOTES = """\
 ## How each figure is measured
@@ -203,9 +207,6 @@ def main(argv=None):
     for key in ALL:
         if key not in chosen:
             rows.append(row(key, SKIPPED[key], "-", "-", "not run (see `--only`)", None))
-    rows.append(row("make_test", "`make test` on a clean clone", "-", "< 20 min",
-                    "not measured by `make bench`", None,
-                    "timed separately: `git clone` into a fresh folder, then `time make test`"))
     text = results_md(rows, info, command, time.perf_counter() - t0, "lessons" in chosen)
     Path(args.out).write_text(text)
     print(f"wrote {args.out}")
