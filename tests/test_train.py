@@ -153,3 +153,32 @@ def test_callback_sees_the_model_at_every_recorded_step():
                  callback=lambda k, model: seen.append((k, float(0.5 * ((model(X) - y) ** 2).sum()))))
     assert [k for k, _ in seen] == list(hist.steps) == [0, 4, 8, 9]
     np.testing.assert_allclose([v for _, v in seen], hist.loss, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["square", "logistic"])
+@pytest.mark.parametrize("model_kind", ["two_layer", "deep"])
+def test_one_sgd_step_follows_the_unbiased_minibatch_loss(loss, model_kind):
+    # One SGD step, recomputed independently: the batch is the first b indices of the seeded
+    # permutation; its loss is (n/b) x 1/2-sum (square) or the batch mean (logistic).
+    n, b, lr = 24, 6, 0.3
+    X, y = sphere_data(n, 5, seed=1, labels="sign")
+
+    def make():
+        if model_kind == "two_layer":
+            return TwoLayerReLU(5, 40, seed=2, train_output=True, device="cpu")
+        return DeepReLU(5, 40, 2, parameterization="zou", seed=2, device="cpu")
+
+    net, ref = make(), make()
+    train(net, X, y, lr=lr, steps=1, batch_size=b, loss=loss, seed=7)
+    idx = torch.randperm(n, generator=torch.Generator().manual_seed(7))[:b]
+    f, yb = ref(X[idx]), y[idx]
+    if loss == "square":
+        value = (n / b) * 0.5 * ((f - yb) ** 2).sum()
+    else:
+        value = torch.log1p(torch.exp(-yb * f)).mean()
+    value.backward()
+    with torch.no_grad():
+        for p in ref.parameters():
+            p -= lr * p.grad
+    for p, q in zip(net.parameters(), ref.parameters()):
+        assert torch.allclose(p, q, atol=1e-12)
