@@ -220,19 +220,17 @@ def trajectory(model, X, y, *, lr: float, steps: int, every: int = 10) -> dict:
     y = as_tensor(y).to(device=model.device, dtype=model.dtype)
     init, model0 = snapshot(model), copy.deepcopy(model)
     rows = {k: [] for k in ("step", "loss", "layer_grad", "distance", "flips")}
-    k = 0
-    while True:
-        F, g = layer_gradients(model, X, y)
+
+    def measure(k, net):                      # at steps 0, every, 2 every, ..., steps
+        F, g = layer_gradients(net, X, y)
         rows["step"].append(k)
         rows["loss"].append(F)
         rows["layer_grad"].append(g)
-        rows["distance"].append(spectral_distance(model, init))
-        rows["flips"].append(sign_changes(model, model0, X))
-        if k >= steps:
-            break
-        n_steps = min(every, steps - k)
-        train(model, X, y, lr=lr, steps=n_steps, record=("loss",), progress=False)
-        k += n_steps
+        rows["distance"].append(spectral_distance(net, init))
+        rows["flips"].append(sign_changes(net, model0, X))
+
+    train(model, X, y, lr=lr, steps=steps, record=("loss",), record_every=every,
+          progress=False, callback=measure)
     out = {k: np.array(v) for k, v in rows.items()}
     out["grad_sq"] = (out["layer_grad"] ** 2).sum(axis=1)
     out["ratio"] = out["grad_sq"] / out["loss"]
