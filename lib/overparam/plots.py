@@ -553,3 +553,45 @@ def deep_gd_run(depth: int = 3, log2_width: int = 8, *, n: int = 10, steps: int 
     axes[1].set_xlabel("layer l")
     axes[1].set_ylabel(r"$\|W_l(k) - W_l(0)\|_F$ at the end")
     return fig
+
+
+# --- Trends over seeds (Chapters 6-9, 15) ---
+def seed_slopes(x, Y, *, logx=True, logy=True):
+    """The least-squares slope of (log) Y[:, s] against (log) x for every seed s; ``Y`` has
+    shape (len(x), seeds). Returns a numpy array of one slope per seed."""
+    x, Y = np.asarray(x, float), np.asarray(Y, float)
+    if Y.ndim != 2 or Y.shape[0] != x.shape[0]:
+        raise ValueError(f"Y must have shape (len(x), seeds) = ({x.shape[0]}, s), "
+                         f"not {Y.shape}")
+    u = np.log(x) if logx else x
+    V = np.log(Y) if logy else Y
+    return np.array([np.polyfit(u, V[:, s], 1)[0] for s in range(Y.shape[1])])
+
+
+def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", color="C0",
+             logx=True, logy=True, fit=True):
+    """Y[:, s] against x for every seed s as the median (markers and line) with the min-max
+    band over seeds, and the least-squares line through the median, on log-log axes by default.
+    Returns (fig, slopes): ``seed_slopes`` of the seeds (an empty array when ``fit=False``)."""
+    x, Y = np.asarray(x, float), np.asarray(Y, float)
+    slopes = seed_slopes(x, Y, logx=logx, logy=logy) if fit else np.array([])
+    fig, ax = new_axes(ax)
+    med = np.median(Y, axis=1)
+    ax.fill_between(x, Y.min(axis=1), Y.max(axis=1), color=color, alpha=0.25, lw=0,
+                    label=f"min-max over {Y.shape[1]} seeds")
+    ax.plot(x, med, "o-", color=color, label=label)
+    if fit:
+        u, v = (np.log(x) if logx else x), (np.log(med) if logy else med)
+        s, c = np.polyfit(u, v, 1)
+        line = s * u + c
+        ax.plot(x, np.exp(line) if logy else line, "--", color="k", lw=1,
+                label=f"fit; slope per seed: median {np.median(slopes):.2f}, "
+                      f"range [{slopes.min():.2f}, {slopes.max():.2f}]")
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small")
+    return fig, slopes
