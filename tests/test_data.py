@@ -1,10 +1,18 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
-from overparam.data import check_inputs, normalize_rows, separation, sphere_data
+from overparam.data import (
+    OppositeInputsWarning,
+    check_inputs,
+    normalize_rows,
+    opposite_pairs,
+    separation,
+    sphere_data,
+)
 
 
 def test_sphere_data_unit_norm_shapes_dtype_and_seed():
@@ -40,8 +48,27 @@ def test_label_kinds():
 def test_check_inputs_accepts_good_data_and_numpy():
     X, y = sphere_data(20, 4)
     assert check_inputs(X.numpy(), y.numpy()).shape == (20, 4)
-    # opposite inputs are allowed: lambda_0 stays positive
-    check_inputs(torch.cat([X, -X[:1]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # good data: no warning either
+        check_inputs(X)
+
+
+def test_check_inputs_warns_on_opposite_inputs_and_lists_them():
+    # x_j = -x_i is parallel in the sense of Du et al.'s Theorem 3.1 (x_i != +-x_j): it passes
+    # the data check (H^infty may still be non-singular) but with a warning naming the rows
+    X, _ = sphere_data(20, 4)
+    Xo = torch.cat([X, -X[3:4]])
+    with pytest.warns(OppositeInputsWarning, match="rows 3 and 20"):
+        check_inputs(Xo)
+    assert opposite_pairs(Xo) == [(3, 20)]
+    assert opposite_pairs(X) == []
+    # a nearly opposite pair (angle 1e-3 from -x_3) satisfies the hypothesis: no warning
+    v = torch.randn(4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    v = v - (v @ X[3]) * X[3]
+    near = -math.cos(1e-3) * X[3] + math.sin(1e-3) * v / v.norm()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_inputs(torch.cat([X, near[None]]))
 
 
 @pytest.mark.parametrize("bad, match", [

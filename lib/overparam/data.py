@@ -9,12 +9,17 @@ their data break and how to fix it.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
 from .device import DEFAULT_DTYPE, as_tensor
 
 LABEL_KINDS = ("gaussian", "teacher", "sign")
+
+
+class OppositeInputsWarning(UserWarning):
+    """Two inputs are opposite, x_j = -x_i: Du et al.'s Theorem 3.1 does not apply (Chapter 3)."""
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -75,10 +80,12 @@ def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) 
 
     Raises ``ValueError`` (with what to do) when X is not a 2-D array, holds NaN or inf, has a
     row whose norm is not 1 (within ``unit_tol``), or has two rows at an angle below
-    ``min_angle`` radians: Du et al.'s Theorem 3.1 needs no two inputs parallel, else
-    lambda_0 = lambda_min(H^infty) = 0 and no convergence theorem applies. (Opposite inputs,
-    x_j = -x_i, keep lambda_0 > 0 and are allowed.) With ``y``, checks that it has one finite
-    entry per row of X.
+    ``min_angle`` radians (duplicates): Du et al.'s Theorem 3.1 needs no two inputs parallel,
+    and two equal inputs make lambda_0 = lambda_min(H^infty) = 0. Opposite rows (x_j = -x_i,
+    within ``min_angle``) are parallel too in the theorem's sense, but H^infty need not be
+    singular (Chapter 3): they pass with an ``OppositeInputsWarning``; functions that need
+    lambda_0 > 0 call ``theory.lambda0``, which refuses data whose lambda_0 is numerically 0.
+    With ``y``, checks that it has one finite entry per row of X.
     """
     X = as_tensor(X)
     if X.ndim != 2:
@@ -114,6 +121,16 @@ def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) 
                 "parallel inputs) and no convergence guarantee applies. Remove duplicate inputs "
                 "or perturb one of them."
             )
+        pairs = opposite_pairs(X, min_angle=min_angle)
+        if pairs:
+            warnings.warn(
+                f"X has {len(pairs)} opposite pair(s) of rows (x_j = -x_i), e.g. rows "
+                f"{pairs[0][0]} and {pairs[0][1]}: Du et al.'s Theorem 3.1 (no two inputs "
+                "parallel, i.e. x_i != +-x_j) does not hold, so it does not guarantee "
+                "lambda_0 > 0. Each opposite pair adds the constant feature x_i; pairs whose "
+                "x_i are linearly dependent make lambda_0 = 0. Check lambda_0 with "
+                "overparam.theory.lambda0(X).",
+                OppositeInputsWarning, stacklevel=2)
     if y is not None:
         y = as_tensor(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -123,6 +140,20 @@ def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) 
         if not bool(torch.isfinite(y).all()):
             raise ValueError("y has NaN or inf entries: clean or drop those labels")
     return X
+
+
+def opposite_pairs(X, *, min_angle: float = 1e-6) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of unit-norm rows with x_j = -x_i up to an angle of ``min_angle``
+    radians. Each such pair has phi_{x_i}(w) - phi_{x_j}(w) = x_i for almost every w (with
+    phi_x(w) = x 1{w^T x >= 0}, the features whose Gram matrix is H^infty): a constant
+    feature, so pairs whose x_i are linearly dependent make H^infty singular (Chapter 3)."""
+    X = as_tensor(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n, d); got {tuple(X.shape)}")
+    G = (X @ X.T).clamp(-1, 1)
+    close = G <= math.cos(math.pi - min_angle)
+    idx = torch.nonzero(torch.triu(close, diagonal=1)).tolist()
+    return [(int(i), int(j)) for i, j in idx]
 
 
 def separation(X, y=None) -> float:

@@ -14,7 +14,7 @@ import torch
 
 from .data import check_inputs
 from .device import as_tensor
-from .kernels import h_infinity, lambda_min
+from .kernels import h_infinity, lambda_max, lambda_min
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,10 @@ class DuBounds:
     rate                       Thm 4.1: ||y - u(k)||^2 <= rate^k ||y - u(0)||^2,
                                rate = 1 - eta lambda0/2
     radius                     Lemma 3.2: R = delta lambda0 / n^2, the ball in which H stays close
-    radius_prime(m)            Lemma 3.3: R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0)
+    radius_prime(m)            Lemma 3.3 as derived: R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0)
+                               (the paper prints it without the 2; its Omega(.) absorbs it)
+    radius_prime_gd(m)         Corollary 4.1: R'_GD = 4 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0)
+                               = 2 R' (gradient descent; the paper reuses the name R')
     """
 
     n: int
@@ -47,16 +50,18 @@ class DuBounds:
     radius: float
 
     def radius_prime(self, m: float, residual0: float | None = None) -> float:
-        """Lemma 3.3: R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0), the distance each w_r can
-        travel under gradient flow while lambda_min(H) >= lambda0/2: integrate
-        ||dw_r/dt|| <= sqrt(n/m) e^{-lambda0 t/2} ||y - u(0)|| over t (Chapter 4 derives it).
+        """Lemma 3.3 as derived: R' = 2 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0), the distance
+        each w_r can travel under gradient flow while lambda_min(H) >= lambda0/2: integrate
+        ||dw_r/dt|| <= sqrt(n/m) e^{-lambda0 t/2} ||y - u(0)|| over t (Chapter 4 derives it;
+        the paper prints the bound without the factor 2, which its Omega(.) absorbs).
         ``residual0`` defaults to the expected ||y - u(0)||."""
         res = self.residual0 if residual0 is None else float(residual0)
         return 2.0 * math.sqrt(self.n) * res / (math.sqrt(m) * self.lambda0)
 
     def radius_prime_gd(self, m: float, residual0: float | None = None) -> float:
-        """Corollary 4.1 (as we recall it), the discrete analogue for GD:
-        ||w_r(k) - w_r(0)|| <= 4 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0) = 2 R'."""
+        """Corollary 4.1 (as printed), the radius for gradient descent (Chapter 5):
+        R'_GD = 4 sqrt(n) ||y - u(0)|| / (sqrt(m) lambda0) = 2 R'. The paper calls this R' as
+        well; the course writes R'_GD to keep it apart from the gradient-flow radius."""
         return 2.0 * self.radius_prime(m, residual0)
 
     def iterations(self, eps: float) -> float:
@@ -64,18 +69,65 @@ class DuBounds:
         return math.log(1.0 / eps) / -math.log(self.rate)
 
 
+def lambda0(X) -> float:
+    """Du et al. (2019), Assumption 3.1: lambda_0 = lambda_min(H^infty) of the inputs X (rows of
+    unit norm), computed in float64, refusing data for which it is numerically zero.
+
+    H^infty's entries carry rounding errors up to about sqrt(eps) where a cosine sits within
+    rounding of +-1 (arccos is ill-conditioned there), so lambda_0 <= sqrt(eps) lambda_max(H^infty)
+    (eps of float64) cannot be told from 0: that raises a ``ValueError`` naming the likely cause
+    (duplicate rows are refused by ``data.check_inputs`` first; opposite pairs x_j = -x_i whose
+    x_i are linearly dependent; else inputs too close to a linear dependence). Data with an
+    opposite pair but a clearly positive lambda_0 pass, with ``data.OppositeInputsWarning``
+    (Theorem 3.1's hypothesis fails, Assumption 3.1 holds). Chapter 3.
+    """
+    return _lambda0(check_inputs(X))
+
+
+def _lambda0(X) -> float:
+    """``lambda0`` for inputs already passed through ``check_inputs``."""
+    from .data import opposite_pairs
+
+    X = X.to(torch.float64)
+    H = h_infinity(X)
+    lam0, lam_max = lambda_min(H), lambda_max(H)
+    tol = math.sqrt(torch.finfo(torch.float64).eps) * lam_max
+    if lam0 > tol:
+        return lam0
+    pairs = opposite_pairs(X)
+    if pairs:
+        rows = sorted({i for i, _ in pairs})
+        rank = int(torch.linalg.matrix_rank(X[rows]))
+        cause = (f"X has {len(pairs)} opposite pair(s) of rows (x_j = -x_i), e.g. rows "
+                 f"{pairs[0][0]} and {pairs[0][1]}. For such a pair phi_x(w) - phi_(-x)(w) = x "
+                 "for almost every w (phi_x(w) = x 1{w^T x >= 0}, the features whose Gram "
+                 "matrix is H^infty), a constant feature; "
+                 + (f"the pairs' inputs span only {rank} dimension(s) for {len(rows)} pair(s), "
+                    "so these features are linearly dependent"
+                    if rank < len(rows) else
+                    "with the other inputs' features these constants are linearly dependent")
+                 + ". Du et al.'s Theorem 3.1 needs x_i != +-x_j: drop one input of each "
+                 "opposite pair")
+    else:
+        cause = ("no two rows are parallel or opposite, yet H^infty is singular to working "
+                 "precision: some inputs are too close to a linear dependence of their "
+                 "features. Drop near-duplicate inputs")
+    raise ValueError(
+        f"lambda_0 = lambda_min(H^infty) = {lam0:.3g} is numerically zero (below "
+        f"{tol:.2g} = sqrt(eps) lambda_max(H^infty)), so Assumption 3.1 fails and no theorem "
+        f"of Du et al. applies: {cause}.")
+
+
 def du_two_layer(X, y, *, delta: float = 0.1) -> DuBounds:
     """Du et al. (2019), Lemma 3.1, Lemma 3.2, Thm 3.2 and Thm 4.1 for the data (X, y), with
-    every hidden constant set to 1. Needs unit-norm, pairwise non-parallel inputs."""
+    every hidden constant set to 1. Needs unit-norm inputs with lambda_0 > 0 (``lambda0``
+    refuses data whose lambda_0 is numerically zero)."""
     if not 0 < delta < 1:
         raise ValueError(f"delta is a failure probability in (0, 1), not {delta!r}")
     X = check_inputs(X, y)
     y = as_tensor(y).to(device=X.device, dtype=X.dtype)
     n = X.shape[0]
-    lam0 = lambda_min(h_infinity(X))
-    if lam0 <= 0:
-        raise ValueError(f"lambda_0 = {lam0:.3g} <= 0 in floating point: the inputs are too close "
-                         "to parallel for the theorems to say anything")
+    lam0 = _lambda0(X)
     lr = lam0 / n**2
     return DuBounds(
         n=n, lambda0=lam0, delta=delta,
@@ -109,6 +161,13 @@ class AllenZhuBounds:
     lr                         eta = delta / (n^4 L^2 m) at m = ``width`` (use ``lr_at`` for others)
     eps                        the target loss of ``iterations``
     iterations                 T = n^6 L^2 / delta^2 * log(1/eps)
+    path_bound(m)              the distance GD travels, n^3 log m / (delta sqrt m) (step 2 of
+                               the proof; a bound on the path, not the ball of the lemmas)
+    validity_radius(m)         the ball of the lemmas, delta^{3/2} / (n^{9/2} L^6 log^3 m) (step 1)
+    crossing_width()           where the two meet (step 3): m = n^15 L^12 log^8 m / delta^5
+    sgd_lr_at(m, b), sgd_iterations(b)   Thm 2 (SGD, batch b), exponents as we recall them
+    The formulas of path_bound, validity_radius and the SGD theorem are read in later papers
+    (Basri et al. 2020) or recalled, not in Allen-Zhu et al.'s own text.
     """
 
     n: int
@@ -123,9 +182,61 @@ class AllenZhuBounds:
         """eta = delta / (n^4 L^2 m) for a width m of your choice."""
         return self.delta / (self.n**4 * self.depth**2 * m)
 
-    def radius(self, m: float) -> float:
-        """omega = n^3 log(m) / (delta sqrt(m)): the ball around init the iterates stay in."""
+    def path_bound(self, m: float) -> float:
+        """The proof's bound on the distance GD travels, ||W(t) - W(0)||_F <= n^3 log(m) /
+        (delta sqrt(m)) (as restated by Basri et al. 2020, Lemma 4; recalled): it shrinks like
+        1/sqrt(m). Not the ball of the lemmas (that is ``validity_radius``). Chapter 12."""
+        _check_width(m)
         return self.n**3 * math.log(m) / (self.delta * math.sqrt(m))
+
+    def validity_radius(self, m: float) -> float:
+        """omega_max = delta^{3/2} / (n^{9/2} L^6 log^3 m): the radius of the ball
+        ||W_l - W_l(0)||_2 <= omega in which the gradient bounds hold (as restated by Basri et
+        al. 2020, Lemma 9; recalled). It depends on m only through log m. Chapter 12."""
+        _check_width(m)
+        return self.delta**1.5 / (self.n**4.5 * self.depth**6 * math.log(m) ** 3)
+
+    def crossing_width(self) -> float:
+        """The m at which ``path_bound(m) == validity_radius(m)``, i.e. m = n^15 L^12 log^8(m) /
+        delta^5 (the larger root; beyond it the path bound lies inside the ball). Only one of
+        the theorem's conditions on m: the n^24 of ``width`` comes from the others. Ch. 12."""
+        log_c = 15 * math.log(self.n) + 12 * math.log(self.depth) - 5 * math.log(self.delta)
+        return _fixed_point_width(log_c, 8)
+
+    def sgd_lr_at(self, m: float, batch: int) -> float:
+        """Thm 2 (SGD, minibatch b; exponents recalled, not verified): eta = b delta /
+        (n^5 L^2 m log^2 m), the unbiased minibatch gradient (n/b) sum_{i in S} grad F_i.
+        The shape: eta grows like b. Chapter 12."""
+        _check_width(m)
+        _check_batch(batch, self.n)
+        return batch * self.delta / (self.n**5 * self.depth**2 * m * math.log(m) ** 2)
+
+    def sgd_iterations(self, batch: int) -> float:
+        """Thm 2 (SGD; recalled): T = n^7 L^2 / (b delta^2) log(1/eps) (log factors of m
+        dropped): T shrinks like 1/b, so T * b, the number of examples used, does not depend
+        on b. Chapter 12."""
+        _check_batch(batch, self.n)
+        return self.n**7 * self.depth**2 / (batch * self.delta**2) * math.log(1 / self.eps)
+
+
+def _check_width(m) -> None:
+    if not (isinstance(m, (int, float)) and math.isfinite(m) and m > 1):
+        raise ValueError(f"the width m must be a finite number > 1 (log m > 0), not {m!r}")
+
+
+def _check_batch(batch, n) -> None:
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= n:
+        raise ValueError(f"the batch size must be an integer in 1..n = {n}, not {batch!r}")
+
+
+def _fixed_point_width(log_c: float, power: int) -> float:
+    """The solution m >= e of m = C log^power(m) (log C = ``log_c``): iterate
+    log m <- log C + power log log m from log m = max(log C, 1), which increases to the larger
+    root; inf if m overflows a float."""
+    log_m = max(log_c, 1.0)
+    for _ in range(200):
+        log_m = log_c + power * math.log(max(log_m, 1.0))
+    return math.exp(log_m) if log_m < 700 else math.inf
 
 
 def allen_zhu_deep(X, y=None, *, depth: int, eps: float = 1e-3) -> AllenZhuBounds:
@@ -141,12 +252,8 @@ def allen_zhu_deep(X, y=None, *, depth: int, eps: float = 1e-3) -> AllenZhuBound
     X = check_inputs(X, y)
     n = X.shape[0]
     delta = separation(X)
-    # m = C log^5 m with C = n^24 L^12 / delta^8: iterate log m <- log C + 5 log log m.
-    log_c = 24 * math.log(n) + 12 * math.log(depth) - 8 * math.log(delta)
-    log_m = max(log_c, 1.0)
-    for _ in range(100):
-        log_m = log_c + 5 * math.log(max(log_m, 1.0))
-    width = math.exp(log_m) if log_m < 700 else math.inf
+    # m = C log^5 m with C = n^24 L^12 / delta^8
+    width = _fixed_point_width(24 * math.log(n) + 12 * math.log(depth) - 8 * math.log(delta), 5)
     return AllenZhuBounds(
         n=n, depth=depth, delta=delta, width=width,
         lr=delta / (n**4 * depth**2 * width), eps=eps,
