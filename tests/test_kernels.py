@@ -70,14 +70,55 @@ def test_kernels_accept_numpy_and_cross_inputs():
     assert K32.dtype == torch.float32
 
 
-def test_deep_ntk_diagonal_is_depth_plus_one_and_depth_one_is_twice_two_layer_ntk():
+def test_deep_ntk_diagonal_is_exactly_depth_plus_one_and_depth_one_is_twice_two_layer_ntk():
+    # MATH.md §2: Theta^L(x, x) = (L + 1) ||x||^2 and Sigma^L(x, x) = ||x||^2, with no rounding
+    # drift through the layers (rho = 1 on the diagonal stays exactly 1). Exactly-unit inputs
+    # (entries +-1/2 in d = 4) give exactly L + 1; sphere_data's rows, whose squared norms are
+    # 1 up to an ulp, give exactly (L + 1) times that squared norm.
     X, _ = sphere_data(15, 6, seed=2)
-    for L in range(0, 6):
-        assert torch.allclose(deep_ntk(X, depth=L).diagonal(), torch.full((15,), L + 1.0,
-                              dtype=torch.float64), atol=1e-12)
-        assert torch.allclose(deep_nngp(X, depth=L).diagonal(), torch.ones(15, dtype=torch.float64))
+    signs = torch.tensor([[1, -1, 1, 1], [1, 1, -1, 1], [-1, 1, 1, 1], [1, 1, 1, -1],
+                          [1, -1, -1, 1]], dtype=torch.float64) / 2
+    for dtype in (torch.float64, torch.float32):
+        Xd, U = X.to(dtype), signs.to(dtype)
+        sq = Xd.norm(dim=1) * Xd.norm(dim=1)
+        for L in range(0, 11):
+            assert torch.equal(deep_ntk(U, depth=L).diagonal(), torch.full((5,), L + 1.0, dtype=dtype))
+            assert torch.equal(deep_nngp(U, depth=L).diagonal(), torch.ones(5, dtype=dtype))
+            assert torch.equal(deep_ntk(Xd, depth=L).diagonal(), (L + 1) * sq), (dtype, L)
+            assert torch.equal(deep_nngp(Xd, depth=L).diagonal(), sq), (dtype, L)
     assert torch.allclose(deep_ntk(X, depth=1), 2 * two_layer_ntk(X), atol=1e-12)
     assert torch.allclose(two_layer_ntk(X, train_output=False), h_infinity(X))
+
+
+def _deep_ntk_in_extended_precision(X, depth):
+    """MATH.md §2's recursion in numpy's long double (80-bit on x86), written from the formulas:
+    Sigma^h = ||x|| ||x'|| kappa_1(rho^{h-1}), dSigma^h = kappa_0(rho^{h-1}),
+    Theta^h = Theta^{h-1} dSigma^h + Sigma^h, rho^h = Sigma^h / (||x|| ||x'||)."""
+    Xl = np.asarray(X, dtype=np.longdouble)
+    pi = np.arccos(np.longdouble(-1))
+    nx = np.sqrt((Xl * Xl).sum(axis=1))
+    scale = nx[:, None] * nx[None, :]
+    rho = np.clip(Xl @ Xl.T / scale, -1, 1)
+    np.fill_diagonal(rho, 1)
+    sigma = theta = scale * rho
+    for _ in range(depth):
+        k0 = (pi - np.arccos(rho)) / pi
+        k1 = (np.sqrt(np.clip(1 - rho * rho, 0, None)) + (pi - np.arccos(rho)) * rho) / pi
+        sigma = scale * k1
+        theta = theta * k0 + sigma
+        rho = np.clip(sigma / scale, -1, 1)
+    return theta, sigma
+
+
+def test_deep_ntk_off_diagonal_matches_an_extended_precision_recursion():
+    # 200 points in d = 3 (many nearly parallel pairs, where arccos is ill-conditioned), depth 8:
+    # every entry within a few float64 roundings of the long-double recursion.
+    X, _ = sphere_data(200, 3, seed=0)
+    X = X * torch.linspace(0.5, 2.0, 200, dtype=torch.float64)[:, None]   # any norms
+    theta, sigma = _deep_ntk_in_extended_precision(X.numpy(), 8)
+    err_t = np.abs(deep_ntk(X, depth=8).numpy() - theta) / np.abs(theta)
+    err_s = np.abs(deep_nngp(X, depth=8).numpy() - sigma) / np.abs(sigma)
+    assert float(err_t.max()) < 1e-13 and float(err_s.max()) < 1e-13, (err_t.max(), err_s.max())
 
 
 def test_deep_ntk_two_layers_matches_an_independent_recursion():

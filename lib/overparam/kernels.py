@@ -77,36 +77,46 @@ def two_layer_ntk(X, Y=None, train_output: bool = True):
 
 
 def _deep_recursion(X, Y, depth):
+    """Theta^L / (||x|| ||x'||) and rho^L of the recursion in MATH.md §2, and the scale
+    ||x|| ||x'||. With ReLU and c_sigma = 2, Sigma^h(x, x) = ||x||^2 at every layer, so
+    rho^h = Sigma^h / (||x|| ||x'||) = kappa_1(rho^{h-1}) and the recursion runs on the
+    normalized kernels theta^h = Theta^h / (||x|| ||x'||), in place on four n x n matrices:
+        kappa_0 = (pi - arccos rho) / pi = arccos(-rho) / pi      (one arccos per layer)
+        rho^h   = kappa_1(rho^{h-1}) = sqrt(1 - rho^2) / pi + kappa_0 rho
+        theta^h = theta^{h-1} kappa_0 + rho^h
+    On the diagonal (Y=None) rho = 1 exactly: kappa_0 = pi/pi = 1 and kappa_1 = 0 + 1 * 1, so
+    theta^L(x, x) = L + 1 exactly."""
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ValueError(f"depth must be an integer >= 0 (number of hidden layers), not {depth!r}")
-    nx, ny, rho = _norms_and_cosines(X, Y)
-    scale = nx[:, None] * ny[None, :]
-    sigma = scale * rho                       # Sigma^0 = x^T x'
-    theta = sigma.clone()                     # Theta^0 = Sigma^0
+    nx, ny, rho = _norms_and_cosines(X, Y)    # rho^0 = cos(x, x'), clipped, diagonal 1
+    theta = rho.clone()                       # theta^0 = rho^0 (Theta^0 = Sigma^0 = x^T x')
+    k0, nxt = torch.empty_like(rho), torch.empty_like(rho)
+    one = torch.ones((), dtype=rho.dtype, device=rho.device)
     for _ in range(depth):
-        angle = math.pi - torch.arccos(rho)   # one arccos serves kappa_0 and kappa_1
-        sigma_dot = angle / math.pi           # dot Sigma^h = kappa_0(rho^{h-1})
-        # Sigma^h = sqrt(Sigma^{h-1}(x,x) Sigma^{h-1}(x',x')) kappa_1(rho^{h-1})
-        sigma = scale * (torch.sqrt((1.0 - rho * rho).clamp_min(0.0)) + angle * rho) / math.pi
-        theta = theta * sigma_dot + sigma     # Theta^h = Theta^{h-1} dot Sigma^h + Sigma^h
-        rho = (sigma / scale).clamp(-1.0, 1.0)  # Sigma^h(x, x) = ||x||^2 for ReLU with c = 2
-    return sigma, theta
+        torch.neg(rho, out=k0).arccos_().div_(math.pi)    # dot Sigma^h = kappa_0(rho^{h-1})
+        torch.addcmul(one, rho, rho, value=-1.0, out=nxt).sqrt_().div_(math.pi)
+        nxt.addcmul_(k0, rho).clamp_(-1.0, 1.0)           # rho^h = kappa_1(rho^{h-1})
+        theta.mul_(k0).add_(nxt)                          # Theta^h = Theta^{h-1} dSigma^h + Sigma^h
+        rho, nxt = nxt, rho
+    return rho, theta, nx[:, None] * ny[None, :]
 
 
 def deep_ntk(X, Y=None, *, depth: int):
     """Arora et al. (2019), Thm 3.1 recursion (NTK parameterization, c_sigma = 2, no bias):
     Sigma^0 = x^T x'; Sigma^h = sqrt(Sigma^{h-1}(x,x) Sigma^{h-1}(x',x')) kappa_1(rho^{h-1});
     dot Sigma^h = kappa_0(rho^{h-1}); Theta^h = Theta^{h-1} dot Sigma^h + Sigma^h.
-    Returns Theta^L for L = ``depth`` hidden layers: Theta^L(x, x) = L + 1 for unit x, and
-    Theta^1 = 2 (H^infty + G^infty). The limit of ``DeepReLU(parameterization="ntk")``'s
-    empirical NTK (Chapters 8 and 12)."""
-    return _deep_recursion(X, Y, depth)[1]
+    Returns Theta^L for L = ``depth`` hidden layers: Theta^L(x, x) = (L + 1) ||x||^2 (exactly
+    L + 1 for unit x), and Theta^1 = 2 (H^infty + G^infty). The limit of
+    ``DeepReLU(parameterization="ntk")``'s empirical NTK (Chapters 8 and 12)."""
+    _, theta, scale = _deep_recursion(X, Y, depth)
+    return theta.mul_(scale)
 
 
 def deep_nngp(X, Y=None, *, depth: int):
     """The NNGP kernel Sigma^L of the same recursion as ``deep_ntk``: the covariance of the
     output of ``DeepReLU(parameterization="ntk")`` at initialization as m -> infinity."""
-    return _deep_recursion(X, Y, depth)[0]
+    rho, _, scale = _deep_recursion(X, Y, depth)
+    return rho.mul_(scale)
 
 
 def lambda_min(H) -> float:
