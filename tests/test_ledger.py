@@ -1,0 +1,89 @@
+"""The statement ledger (book/ledger.md, built by book/_ext/ledger.py): every statement block of
+every lesson has a label and a ledger entry with a source, a valid status and test references
+that point at code cells."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = ROOT / "lessons"
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import ledger  # noqa: E402
+
+NOTEBOOKS = sorted(p.name for p in LESSONS.glob("*.ipynb"))
+# counted independently of the extension's parser: an opening fence of a ledger kind
+RAW_BLOCK = re.compile(r"^\s*(?:`{3,}|:{3,})\{prf:(" + "|".join(ledger.KINDS) + r")\}", re.M)
+
+
+def _cells(name):
+    return json.loads((LESSONS / name).read_text(encoding="utf-8"))["cells"]
+
+
+def _src(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_statement_has_a_label_and_a_complete_ledger_entry(name):
+    statements = ledger.collect(LESSONS, [name])
+    raw = sum(len(RAW_BLOCK.findall(_src(c))) for c in _cells(name) if c["cell_type"] == "markdown")
+    assert sum(s.kind != "?" for s in statements) == raw, "the ledger parser missed a block"
+    problems = [f"{name}, cell {s.cell_id}: {p}" for s in statements for p in s.problems]
+    assert not problems, (
+        "statement ledger entries are missing or wrong (format: docs/decisions.md, 'The "
+        "statement ledger'):\n  " + "\n  ".join(problems))
+
+
+def test_labels_are_unique_across_the_course():
+    seen = {}
+    for st in ledger.collect(LESSONS):
+        if st.label and st.kind != "?":
+            assert st.label not in seen, f"{st.label} is defined in {seen[st.label]} and {st.notebook}"
+            seen[st.label] = st.notebook
+
+
+def test_the_checker_catches_each_kind_of_bad_entry(tmp_path):
+    # a lesson with one good block and one of each mistake: the checker must name every one
+    cells = [
+        {"cell_type": "code", "id": "c1", "metadata": {}, "source": "x = 1\n", "outputs": [],
+         "execution_count": None},
+        {"cell_type": "markdown", "id": "m1", "source": "```{prf:theorem} T\n:label: thm-good\nok\n```\n"
+         "```{prf:lemma} L\n:label: lem-nosource\n```\n"
+         ":::{prf:definition} D\n:label: def-badstatus\n:::\n"
+         "```{prf:corollary} C\n:label: cor-badtest\n```\n"
+         "```{prf:assumption} A\n```\n"
+         "```{prf:proof}\nnot a statement\n```\n",
+         "metadata": {"ledger": {
+             "thm-good": {"source": "P (2019), Thm 1", "status": "as printed", "tests": ["c1"]},
+             "lem-nosource": {"source": " ", "status": "derived", "tests": []},
+             "def-badstatus": {"source": "this course", "status": "proved", "tests": []},
+             "cor-badtest": {"source": "P", "status": "recalled", "tests": ["m1", "zz", "other.ipynb#c1"]},
+             "orphan": {"source": "P", "status": "derived", "tests": []}}}},
+        {"cell_type": "markdown", "id": "m2", "metadata": {},
+         "source": "```{prf:proposition} no entry\n:label: prop-noentry\n```\n"},
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "01_x.ipynb").write_text(json.dumps(nb))
+    found = {s.label: s.problems for s in ledger.collect(tmp_path)}
+    assert found["thm-good"] == []
+    assert any("no source" in p for p in found["lem-nosource"])
+    assert any("status 'proved'" in p for p in found["def-badstatus"])
+    bad = " ".join(found["cor-badtest"])
+    assert "not a code cell" in bad and "no cell with id zz" in bad and "no lesson other.ipynb" in bad
+    assert any("no :label:" in p for p in found[None])
+    assert any("without a prf block" in p for p in found["orphan"])
+    assert any("no ledger entry" in p for p in found["prop-noentry"])
+    assert len(found) == 7                       # the proof block is not a statement
+
+
+def test_the_ledger_page_renders_every_statement_of_the_toc():
+    text = ledger.ledger_markdown(ROOT)
+    labels = {s.label for s in ledger.collect(LESSONS) if s.label and s.kind != "?"}
+    for label in labels:
+        assert f"{{prf:ref}}`{label}`" in text
+    assert (ROOT / "book" / "ledger.md").read_text().count("{statement-ledger}") == 1
+    assert "book/ledger" in (ROOT / "_toc.yml").read_text()
