@@ -20,6 +20,16 @@ def test_sweep_loss_curves_one_line_per_width_and_seed():
     plt.close(fig)
 
 
+def test_sweep_loss_bands_draws_the_median_and_the_band_per_width():
+    X, y = sphere_data(8, 3, seed=0)
+    res = sweep([2, 16], [0, 1, 2], X, y, lr=0.2, steps=5, device="cpu")
+    fig = plots.sweep_loss_bands(res)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) == 2
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), np.median(res.loss[1], axis=0))
+    plt.close(fig)
+
+
 def test_path_loss_draws_the_chord_between_the_ends():
     fig = plots.path_loss([0, 0.5, 1], [1.0, 5.0, 2.0])
     chord = fig.axes[0].lines[1]
@@ -34,7 +44,10 @@ def test_gd_step_check_and_gram_vs_limit_draw():
     assert "relative error" in fig.axes[0].get_title()
     plt.close(fig)
     fig = plots.gram_vs_limit(net, X)
-    assert len(fig.axes) == 4                  # three heatmaps and a colour bar
+    assert len(fig.axes) == 5                  # three heatmaps and two colour bars
+    # the difference panel has its own colour scale (on H^inf's scale it would look blank)
+    diff = fig.axes[2].images[0]
+    assert diff.get_clim()[1] == np.abs(diff.get_array()).max() < fig.axes[1].images[0].get_clim()[1]
     plt.close(fig)
 
 

@@ -58,9 +58,9 @@ def sweep_loss_curves(result, *, ax=None, seed_index=None, logy=True, title=None
     for i, (m, c) in enumerate(zip(result.widths, colors)):
         for k, s in enumerate(seeds):
             ax.plot(result.steps, np.maximum(result.loss[i, s], 1e-30), color=c, lw=1.2,
-                    alpha=0.8, label=f"m = {m}" if k == 0 else None)
-    ax.set_xlabel("step k")
-    ax.set_ylabel("training loss")
+                    alpha=0.8, label=f"$m = {m}$" if k == 0 else None)
+    ax.set_xlabel(r"step $k$")
+    ax.set_ylabel(r"training loss $L(W(k))$")
     if logy:
         ax.set_yscale("log")
     ax.legend(fontsize="small", ncol=2)
@@ -77,8 +77,8 @@ def path_loss(ts, losses, *, ax=None, label="loss on the straight path", title=N
     fig, ax = new_axes(ax)
     ax.plot(ts, losses, "-", label=label)
     ax.plot([ts[0], ts[-1]], [losses[0], losses[-1]], "k--", lw=1, label="chord (convex bound)")
-    ax.set_xlabel("t  (theta(t) = (1 - t) theta_A + t theta_B)")
-    ax.set_ylabel("training loss")
+    ax.set_xlabel(r"$t$, on the segment $\theta(t) = (1 - t)\,\theta_A + t\,\theta_B$")
+    ax.set_ylabel(r"training loss $L(\theta(t))$")
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
@@ -95,10 +95,10 @@ def gd_step_check(model, X, y, lr, *, ax=None):
     fig, ax = new_axes(ax, figsize=(4.6, 4.0))
     lim = float(max(actual.abs().max(), predicted.abs().max())) * 1.1
     ax.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="actual = predicted")
-    ax.plot(predicted.numpy(), actual.numpy(), "o", ms=4, label="one input x_i")
-    ax.set_xlabel("predicted change  -eta [H(k)(u - y)]_i")
-    ax.set_ylabel("actual change  u_i(k+1) - u_i(k)")
-    ax.set_title(f"eta = {lr:.2g}: relative error {rel:.2g}, patterns flipped {flips:.2g}",
+    ax.plot(predicted.numpy(), actual.numpy(), "o", ms=4, label=r"one input $x_i$")
+    ax.set_xlabel(r"predicted change $-\eta\,[H(k)(u(k) - y)]_i$")
+    ax.set_ylabel(r"actual change $u_i(k+1) - u_i(k)$")
+    ax.set_title(rf"$\eta$ = {lr:.2g}: relative error {rel:.2g}, patterns flipped {flips:.2g}",
                  fontsize="small")
     ax.legend(fontsize="small")
     return fig
@@ -118,13 +118,13 @@ def lambda0_vs_angle(n, d, angle_deg, *, seed=0, ax=None):
 
     angles = np.logspace(-3, np.log10(90.0), 25)
     fig, ax = new_axes(ax)
-    ax.loglog(angles, [lam(a) for a in angles], "-", label=f"n = {n}, d = {d}")
-    ax.set_xlabel("angle between x_0 and x_1 (degrees)")
-    ax.set_ylabel("lambda_0 = lambda_min(H^inf)")
+    ax.loglog(angles, [lam(a) for a in angles], "-", label=f"$n = {n}$, $d = {d}$")
+    ax.set_xlabel(r"angle between $x_0$ and $x_1$ (degrees)")
+    ax.set_ylabel(r"$\lambda_0 = \lambda_{\min}(H^\infty)$")
     if angle_deg > 0:
         value = lam(angle_deg)
         ax.loglog([angle_deg], [max(value, 1e-300)], "o", color="C3",
-                  label=f"angle {angle_deg:.3g} deg: lambda_0 = {value:.3g}")
+                  label=rf"angle {angle_deg:.3g}$^\circ$: $\lambda_0$ = {value:.3g}")
     else:
         X, _ = close_pair_data(n, d, 0.0, seed=seed)
         try:
@@ -156,14 +156,37 @@ def gram_vs_limit(model, X, *, axes=None):
         fig = axes[0].figure
     vmax = float(np.abs(Hinf).max())
     diff = H0 - Hinf
-    for ax, M, name in zip(axes, (H0, Hinf, diff),
-                           (f"H(0), m = {model.m}", "H^inf", "H(0) - H^inf")):
-        im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    dmax = max(float(np.abs(diff).max()), 1e-12)
+    for ax, M, name, lim in zip(axes, (H0, Hinf, diff),
+                                (f"$H(0)$, $m = {model.m}$", r"$H^\infty$",
+                                 r"$H(0) - H^\infty$ (own scale)"), (vmax, vmax, dmax)):
+        im = ax.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim)
         ax.set_title(name, fontsize="small")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(im, ax=list(axes), shrink=0.8)
-    fig.suptitle(f"||H(0) - H^inf||_2 = {np.linalg.norm(diff, 2):.3g}", fontsize="small")
+        if M is Hinf:
+            fig.colorbar(im, ax=list(axes[:2]), shrink=0.8)
+    fig.colorbar(im, ax=axes[2], shrink=0.8)
+    fig.suptitle(rf"$\|H(0) - H^\infty\|_2$ = {np.linalg.norm(diff, 2):.3g}", fontsize="small")
+    return fig
+
+
+def sweep_loss_bands(result, *, ax=None, title=None):
+    """Chapter 1: the training loss of a ``sweep.SweepResult`` against the step, one colour per
+    width: the median over its seeds and the min-max band."""
+    fig, ax = new_axes(ax)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(result.widths)))
+    for i, (m, c) in enumerate(zip(result.widths, colors)):
+        L = np.maximum(result.loss[i], 1e-30)
+        ax.plot(result.steps, np.median(L, axis=0), color=c, lw=1.4, label=f"$m = {m}$")
+        ax.fill_between(result.steps, L.min(axis=0), L.max(axis=0), color=c, alpha=0.2, lw=0)
+    ax.set_yscale("log")
+    ax.set_xlabel(r"step $k$")
+    ax.set_ylabel(r"training loss $L(W(k))$")
+    ax.legend(fontsize="small", ncol=2, title=f"median, min-max over {len(result.seeds)} seeds",
+              title_fontsize="small")
+    if title:
+        ax.set_title(title)
     return fig
 
 
@@ -585,13 +608,14 @@ def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", 
         s, c = np.polyfit(u, v, 1)
         line = s * u + c
         ax.plot(x, np.exp(line) if logy else line, "--", color="k", lw=1,
-                label=f"fit; slope per seed: median {np.median(slopes):.2f}, "
-                      f"range [{slopes.min():.2f}, {slopes.max():.2f}]")
+                label=f"slopes: median {np.median(slopes):.2f}, "
+                      f"[{slopes.min():.2f}, {slopes.max():.2f}]")
     if logx:
         ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(plt.NullFormatter())   # no crowded minor labels
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="x-small")
     return fig, slopes
