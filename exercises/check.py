@@ -80,11 +80,10 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
 
         # 3 and 4: grade the solutions and the untouched student notebook.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            f_sol = pool.submit(grading.grade_one, built["solution"], built["zip"],
-                                timeout=TIMEOUT, name=set_name)
+            f_sol = pool.submit(grading.grade_one, built["solution"], set_name,
+                                timeout=TIMEOUT)
             f_stu = pool.submit(grading.grade_one, committed if committed.exists()
-                                else built["student"], built["zip"], timeout=TIMEOUT,
-                                name=set_name)
+                                else built["student"], set_name, timeout=TIMEOUT)
             sol, stu = f_sol.result(), f_stu.result()
 
     full = {q["name"]: q["points"] for q in auto}

@@ -1,11 +1,23 @@
-"""Shared machinery of the graded exercise sets: build the autograder with ``otter assign``,
-grade one submission with otter's local runner (the engine of ``otter run``) in a child process
-with a time limit, and read the questions and their points from an instructor source notebook.
+"""Shared machinery of the graded exercise sets: build the student notebook with ``otter
+assign``, read the questions and tests from an instructor source, and grade one submission
+without trusting the student's code.
 
-Used by ``exercises/check.py`` (``make check-exercises``) and ``exercises/grade.py``
-(``make grade``). Run as ``python exercises/grading.py --worker AUTOGRADER.zip NOTEBOOK OUT.json``
-it grades one notebook and writes the scores as JSON: that is the child process ``grade_one``
-starts, so that a submission that loops forever or kills its kernel cannot stop the others.
+How a submission is graded (``grade_one``). A *supervisor* process, started in its own session
+and killed at the time limit with everything it started, runs the notebook's cells in a Jupyter
+kernel that is sandboxed (``exercises/sandbox.py``: a memory limit, no capabilities and, with
+Landlock, writes only into the submission's own folder, no reads of the course's sources, no
+signals outside the sandbox). The tests never run in that kernel: the supervisor runs them in
+its own interpreter, which never imports student code. A test's argument that is a value
+(``lambda0``) is fetched from the kernel as plain data (JSON and ``.npz`` read with
+``allow_pickle=False``); one that is a function (``h_inf``) is called in the kernel on the
+inputs the test gives it, and its output comes back as data. Values that are not plain data
+(objects posing as numbers) and replaced library functions (numpy, torch, math, builtins,
+overparam) are reported as tampering. The supervisor signs its result, so that a result file
+written by anyone else is rejected. When grading ends, every process the submission started is
+killed: the supervisor is a child subreaper (orphans come back to it), and each process of the
+submission carries a marker in its environment that a final scan of ``/proc`` looks for.
+
+``python exercises/grading.py --supervise`` is that supervisor (its job arrives on stdin).
 """
 
 from __future__ import annotations
@@ -85,7 +97,50 @@ def assign(set_name: str, dest: Path, *, run_tests: bool = False) -> dict:
             "zip": zips[0]}
 
 
-# --- grading one submission with a time limit ----------------------------------------------
+# --- the tests of a set, read from the source notebook ------------------------------------
+_CONFIG = re.compile(
+    r'^\s*"""\s*#\s*BEGIN TEST CONFIG\s*\n(.*?)\n\s*"""\s*#\s*END TEST CONFIG\s*\n', re.S)
+
+
+def tests(set_name: str) -> dict[str, list[dict]]:
+    """The tests of each auto-graded question: ``{question: [{"name", "source", "points",
+    "hidden"}]}``, from the ``# BEGIN TESTS`` blocks of the instructor source. This is the
+    autograder: it stays in the grader's memory, never in a file a submission could reach."""
+    import nbformat
+    import yaml
+
+    nb = nbformat.read(source_notebook(set_name), as_version=4)
+    out: dict[str, list[dict]] = {}
+    question, in_tests = None, False
+    for cell in nb.cells:
+        text = cell.source
+        if cell.cell_type == "raw":
+            if re.match(r"#\s+BEGIN\s+QUESTION", text, re.I):
+                question = (yaml.safe_load(text.split("\n", 1)[1]) or {})["name"]
+            elif re.match(r"#\s+BEGIN\s+TESTS", text, re.I):
+                in_tests = True
+            elif re.match(r"#\s+END\s+TESTS", text, re.I):
+                in_tests = False
+            continue
+        if cell.cell_type == "code" and in_tests and question:
+            m = _CONFIG.match(text)
+            cfg = yaml.safe_load(m.group(1)) if m else {}
+            code = text[m.end():] if m else text
+            name = re.search(r"^def\s+(\w+)\s*\(", code, re.M)
+            if not name:
+                raise ValueError(f"{set_name} {question}: a test cell defines no function")
+            out.setdefault(question, []).append(
+                {"name": name.group(1), "source": code, "points": float(cfg.get("points", 1)),
+                 "hidden": bool(cfg.get("hidden", False))})
+    return out
+
+
+# --- grading one submission: limits, killing what it started -------------------------------
+MARKER = "OVERPARAM_GRADING_ID"
+DEFAULT_MEMORY = 4 * 1024 ** 3
+SUPERVISOR_MEMORY = 6 * 1024 ** 3          # the grader's own interpreter: tests and references
+
+
 def is_notebook(path: Path) -> str | None:
     """None if ``path`` reads as a Jupyter notebook, else the reason it does not."""
     import nbformat
@@ -101,91 +156,506 @@ def is_notebook(path: Path) -> str | None:
     return None
 
 
-def _kill_tree(pid: int) -> None:
-    """Kill a process and all its descendants (the Jupyter kernel runs in its own session, so
-    killing the process group alone would leave it running)."""
+def parse_memory(text: str | int | float) -> int:
+    """``"4G"``, ``"512M"``, ``"0"`` (no limit) or a number of bytes, as bytes."""
+    if isinstance(text, (int, float)):
+        return int(text)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)[bB]?\s*", str(text))
+    if not m:
+        raise ValueError(f"memory limit {text!r}: write a size such as 4G, 512M or 0 (none)")
+    return int(float(m.group(1)) * 1024 ** " KMGT".index(m.group(2).upper() or " "))
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Processes whose environment carries ``MARKER=marker`` (a detached process keeps it)."""
+    needle = f"{MARKER}={marker}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def kill_all(pid: int | None, marker: str) -> int:
+    """Kill ``pid``, all its descendants and every process carrying the marker, until none is
+    left; returns how many were killed."""
     import psutil
 
+    killed = 0
+    for _ in range(20):
+        procs = []
+        if pid is not None:
+            try:
+                parent = psutil.Process(pid)
+                procs = parent.children(recursive=True) + [parent]
+            except psutil.NoSuchProcess:
+                pid = None
+        seen = {p.pid for p in procs}
+        for q in marked_processes(marker):
+            if q not in seen:
+                try:
+                    procs.append(psutil.Process(q))
+                except psutil.NoSuchProcess:
+                    pass
+        procs = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not procs:
+            break
+        for p in procs:
+            try:
+                p.kill()
+                killed += 1
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(procs, timeout=5)
+    return killed
+
+
+def set_subreaper() -> bool:
+    """Make this process adopt its orphaned descendants (Linux), so a double-forked process of
+    a submission still has an ancestor that can find and kill it."""
+    import ctypes
+
     try:
-        parent = psutil.Process(pid)
-    except psutil.NoSuchProcess:
-        return
-    procs = parent.children(recursive=True) + [parent]
+        return ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0   # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_orphans() -> int:
+    """Kill the processes this (subreaper) process adopted: what escaped a killed supervisor."""
+    import psutil
+
+    procs = psutil.Process().children(recursive=True)
     for p in procs:
         try:
             p.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(procs, timeout=10)
+    psutil.wait_procs(procs, timeout=5)
+    return len(procs)
 
 
-def grade_one(submission: Path, autograder_zip: Path, *, timeout: float, name: str) -> dict:
-    """Grade one submission on a copy, in a child process killed after ``timeout`` seconds.
+def _sign(key: bytes, payload: str) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def grade_one(submission: Path, set_name: str, *, timeout: float, name: str | None = None,
+              memory: int = DEFAULT_MEMORY, only: list[str] | None = None) -> dict:
+    """Grade one submission on a copy, in a supervisor process killed after ``timeout``
+    seconds together with every process the submission started.
 
     Returns ``{"status", "scores": {question: points}, "message"}``; ``status`` is ``ok``,
-    ``errors`` (graded, but some cells raised), ``timeout``, ``crashed`` (the grader could not
-    finish, e.g. the kernel died) or ``not a notebook``. The submission itself is only read.
+    ``errors`` (graded, but some cells raised), ``tampered`` (scored 0 on what it touched),
+    ``timeout``, ``crashed`` (the kernel died, or the grader could not finish) or ``not a
+    notebook``. ``only`` grades a subset of the questions. The submission itself is only read.
     """
+    import secrets
+
     submission = Path(submission)
     reason = is_notebook(submission)
     if reason:
         return {"status": "not a notebook", "scores": {}, "message": reason}
-    work = Path(tempfile.mkdtemp(prefix="grade_"))
+    base = Path(tempfile.mkdtemp(prefix="grade_"))
+    marker = secrets.token_hex(16)
+    key = secrets.token_bytes(32)
+    proc = None
     try:
-        copy = work / f"{name}.ipynb"
-        shutil.copyfile(submission, copy)          # otter works on the copy, never the original
-        os.chmod(copy, 0o644)
-        out = work / "result.json"
-        log = open(work / "log.txt", "w")
-        proc = subprocess.Popen(
-            [python(), str(Path(__file__).resolve()), "--worker", str(autograder_zip), str(copy),
-             str(out)],
-            cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            # One thread per submission: the problems are small, and several gradings (or other
-            # work) share the cores; oversubscribed threads made a set 30x slower here. The CPU
-            # only: the reference numbers of the hidden tests are computed on the CPU.
-            env={**os.environ, "CI": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
-                 "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""},
-        )
+        private = base / "private"
+        private.mkdir(mode=0o700)
+        work = base / "work"
+        work.mkdir(mode=0o700)
+        copy = private / f"{name or set_name}.ipynb"
+        shutil.copyfile(submission, copy)            # graded from a copy, never the original
+        shutil.copyfile(submission, work / f"{set_name}.ipynb")   # for otter's init cell
+        result = private / "result.json"
+        job = {"notebook": str(copy), "set": set_name, "work": str(work),
+               "result": str(result), "memory": int(memory), "marker": marker,
+               "key": key.hex(), "deadline_s": float(timeout), "only": only,
+               "tests": {q: ts for q, ts in tests(set_name).items() if not only or q in only}}
+        log = open(private / "log.txt", "w")
+        env = {k: v for k, v in os.environ.items() if k != MARKER}
+        # One thread per submission: the problems are small and several gradings share the
+        # cores (oversubscribed threads made a set 30x slower). The CPU only: the tests'
+        # references are computed on the CPU.
+        env.update({"CI": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""})
+        proc = subprocess.Popen([python(), str(Path(__file__).resolve()), "--supervise"],
+                                cwd=private, stdin=subprocess.PIPE, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
         try:
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_tree(proc.pid)
             return {"status": "timeout", "scores": {},
                     "message": f"stopped after the time limit of {timeout:g} s (an endless loop?)"}
         finally:
+            kill_all(proc.pid, marker)
             log.close()
-        if proc.returncode != 0 or not out.exists():
-            lines = (work / "log.txt").read_text(errors="replace").strip().splitlines()
+        if not result.exists():
+            lines = (private / "log.txt").read_text(errors="replace").strip().splitlines()
             last = lines[-1].strip() if lines else f"exit status {proc.returncode}"
             return {"status": "crashed", "scores": {}, "message": f"grading stopped: {last[-300:]}"}
-        res = json.loads(out.read_text())
-        status = "errors" if res["errors"] else "ok"
-        msg = ("cells raised: " + "; ".join(res["errors"][:3])) if res["errors"] else ""
-        return {"status": status, "scores": res["scores"], "message": msg}
+        try:
+            signed = json.loads(result.read_text())
+            payload, sig = signed["payload"], signed["signature"]
+            import hmac
+            if not hmac.compare_digest(sig, _sign(key, payload)):
+                raise ValueError("bad signature")
+            res = json.loads(payload)
+        except (ValueError, KeyError, TypeError):
+            return {"status": "tampered", "scores": {},
+                    "message": "the grader's result file was written by someone else"}
+        return res
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if proc is not None:
+            kill_all(None, marker)
+        if os.environ.get("OVERPARAM_GRADING_KEEP"):      # debugging: keep logs and files
+            print(f"kept {base}", file=sys.stderr)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
-def _worker(zip_path: str, nb_path: str, out_path: str) -> int:
-    """Child process: grade one notebook with otter's local runner, write scores and errors."""
-    import otter.run
+# --- the supervisor: runs the kernel, runs the tests in its own interpreter ----------------
+# What a kernel must leave alone: the comparisons and numerics the tests and the notebooks
+# use. A difference from this interpreter's own (clean) functions means tampering.
+WATCHED = (
+    [f"numpy:{f}" for f in ("allclose", "isclose", "array_equal", "all", "any", "abs", "asarray",
+                            "array", "mean", "max", "min", "diff", "polyfit", "log", "argmax")]
+    + ["numpy.linalg:norm", "numpy.testing:assert_allclose"]
+    + [f"torch:{f}" for f in ("allclose", "isclose", "equal", "all", "any", "abs", "as_tensor",
+                              "tensor", "stack", "cat", "relu", "arccos", "sqrt", "cdist")]
+    + [f"torch.linalg:{f}" for f in ("eigvalsh", "solve", "matrix_norm", "norm")]
+    + [f"torch:Tensor.{f}" for f in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+                                     "__sub__", "__rsub__", "__abs__", "__float__", "__bool__",
+                                     "__len__", "__getitem__", "__iter__", "__array__", "item",
+                                     "tolist", "numpy", "norm", "abs", "max", "min", "all",
+                                     "__torch_function__")]
+    + [f"math:{f}" for f in ("isclose", "sqrt", "fabs", "isfinite", "pi")]
+    + [f"builtins:{f}" for f in ("abs", "float", "int", "bool", "isinstance", "all", "any", "len",
+                                 "max", "min", "sum", "round", "zip", "range", "sorted", "set",
+                                 "list", "tuple", "dict", "type", "getattr", "hasattr")]
+    + [f"overparam.data:{f}" for f in ("sphere_data", "separation", "check_inputs")]
+    + [f"overparam.kernels:{f}" for f in ("h_infinity", "g_infinity", "deep_ntk", "empirical_ntk",
+                                          "gram_matrix", "lambda_min")]
+    + [f"overparam.models:{c}.{f}" for c in ("TwoLayerReLU", "DeepReLU")
+       for f in ("forward", "__init__", "__call__", "preactivations")]
+    + ["overparam.train:train"]
+)
+SKIPPED_CELL = re.compile(r"\s*grader\.check\(\s*[\"']\w+[\"']\s*\)\s*")
+MAX_RESPONSE = 256 * 1024 ** 2
 
-    results = otter.run.main(nb_path, autograder=zip_path, output_dir=None, no_logo=True)
-    if results.has_catastrophic_failure():
-        raise RuntimeError(f"otter could not grade: {results.catastrophic_error}")
-    scores = {name: float(tf.score) for name, tf in results.results.items()}
-    errors = []
-    for cell in (results.notebook.cells if results.notebook is not None else []):
+
+class Tampered(Exception):
+    """A value or a function of the kernel that is not what it claims to be."""
+
+
+class StudentError(Exception):
+    """The student's function raised, or the asked name is missing."""
+
+
+class Unsupported:
+    """A value that is not plain data (a string, a model, ...): tests on it fail."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __repr__(self):
+        return f"<not plain data: {self.kind}>"
+
+
+def _helper_source() -> str:
+    return (HERE / "grader_kernel.py").read_text()
+
+
+def _clean_describe():
+    ns: dict = {}
+    exec(compile(_helper_source(), "grader_kernel.py", "exec"), ns)
+    return ns["_overparam_grader"].describe
+
+
+def _read_roots(work: Path) -> list[str]:
+    """What the kernel may read: the system, the Python installation, the library; not the
+    course repository (its sources hold the solutions and the tests)."""
+    import overparam
+
+    roots = {"/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev",
+             "/opt", sys.prefix, sys.base_prefix, os.path.realpath(sys.executable),
+             str(Path(overparam.__file__).resolve().parent), str(work)}
+    repo = HERE.parent.resolve()
+    for p in sys.path:
+        rp = Path(p).resolve() if p else None
+        if rp and rp.is_dir() and rp != repo and not (rp == HERE or HERE in rp.parents):
+            roots.add(str(rp))
+    return sorted(roots)
+
+
+def _make_kernel_manager(work: Path, sandbox_spec: dict):
+    from jupyter_client.manager import KernelManager
+
+    wrapper = [python(), str(HERE / "sandbox.py"), json.dumps(sandbox_spec), "--"]
+
+    class SandboxedKernelManager(KernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return wrapper + super().format_kernel_cmd(extra_arguments)
+
+    return SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(work / "k"),
+                                  connection_file=str(work / "kernel.json"))
+
+
+def supervise(job: dict) -> dict:
+    """Run one submission's notebook in a sandboxed kernel and its tests here; the result."""
+    import secrets
+    import time
+
+    import nbformat
+    import numpy as np
+    import torch
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    t_end = time.monotonic() + job["deadline_s"] - 3
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
+    work = Path(job["work"])
+    for sub in ("tmp", ".ipython", ".mpl", ".cache"):
+        (work / sub).mkdir(exist_ok=True)
+    kernel_env = {k: v for k, v in os.environ.items()
+                  if k in ("PATH", "LANG", "LC_ALL", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                           "CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED", "MPLBACKEND", "CI",
+                           "VIRTUAL_ENV")}
+    kernel_env.update({"HOME": str(work), "TMPDIR": str(work / "tmp"),
+                       "IPYTHONDIR": str(work / ".ipython"), "MPLCONFIGDIR": str(work / ".mpl"),
+                       "XDG_CACHE_HOME": str(work / ".cache"), MARKER: job["marker"],
+                       "JUPYTER_RUNTIME_DIR": str(work), "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    spec = {"memory_bytes": job["memory"], "read_roots": _read_roots(work),
+            "write_roots": [str(work), "/dev/null"], "landlock": True}
+    nb = nbformat.read(job["notebook"], as_version=4)
+    km = _make_kernel_manager(work, spec)
+    client = NotebookClient(nb, km=km, timeout=max(5, int(t_end - time.monotonic())),
+                            allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(work)}})
+    errors: list[str] = []
+    res = {"status": "ok", "scores": {}, "message": ""}
+    tampered: list[str] = []
+    extra = [0]
+
+    def run_code(code: str) -> str | None:
+        """Execute ``code`` in the kernel; the error it raised, if any."""
+        cell = nbformat.v4.new_code_cell(code)
+        nb.cells.append(cell)
+        extra[0] += 1
+        client.timeout = max(1, int(t_end - time.monotonic()))
+        client.execute_cell(cell, len(nb.cells) - 1)
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error":
-                errors.append(f"{o.get('ename')}: {str(o.get('evalue'))[:80]}")
-    Path(out_path).write_text(json.dumps({"scores": scores, "errors": errors}))
+                return f"{o.get('ename')}: {str(o.get('evalue'))[:200]}"
+        return None
+
+    def response(out: Path):
+        js, npz = Path(f"{out}.json"), Path(f"{out}.npz")
+        if not js.exists() or js.stat().st_size > MAX_RESPONSE or (
+                npz.exists() and npz.stat().st_size > MAX_RESPONSE):
+            raise StudentError("the kernel gave no answer (or one too large)")
+        spec = json.loads(js.read_text())
+        arrays = {}
+        if npz.exists():
+            with np.load(npz, allow_pickle=False) as z:
+                arrays = {k: np.array(z[k]) for k in z.files}
+        for p in (js, npz):
+            p.unlink(missing_ok=True)
+        return spec, arrays
+
+    def from_data(spec, arrays, what):
+        t = spec.get("t") if isinstance(spec, dict) else None
+        if t in ("bool", "int"):
+            v = spec["v"]
+            if type(v) is not {"bool": bool, "int": int}[t]:
+                raise Tampered(f"{what}: malformed data")
+            return v
+        if t == "float":
+            return float.fromhex(spec["v"])
+        if t == "str":
+            return str(spec["v"])
+        if t == "none":
+            return None
+        if t == "ellipsis":
+            return Ellipsis
+        if t in ("npscalar", "ndarray", "tensor"):
+            a = arrays.get(spec.get("k"))
+            if a is None or a.dtype.kind not in "biuf":
+                raise Tampered(f"{what}: malformed data")
+            if t == "npscalar":
+                return a[()]
+            return a if t == "ndarray" else torch.from_numpy(np.array(a))
+        if t in ("list", "tuple"):
+            items = [from_data(x, arrays, what) for x in spec["items"]]
+            return items if t == "list" else tuple(items)
+        if t == "dict":
+            try:
+                return {from_data(k, arrays, what): from_data(v, arrays, what)
+                        for k, v in spec["items"]}
+            except TypeError:
+                return Unsupported("a dict with unhashable keys")
+        if t == "posing":
+            raise Tampered(f"{what} is a {spec.get('type')} posing as a number or array")
+        if t == "other":
+            return Unsupported(spec.get("type"))
+        raise Tampered(f"{what}: malformed data")
+
+    class Remote:
+        """A student's function: called in the kernel, its output read back as data."""
+
+        def __init__(self, name):
+            self.name = name
+
+        def __call__(self, *args, **kwargs):
+            token = secrets.token_hex(8)
+            req, out = work / f"req_{token}.pt", work / f"resp_{token}"
+            torch.save((args, kwargs), req)
+            err = run_code(f"_overparam_grader.call({self.name!r}, {str(req)!r}, {str(out)!r})")
+            req.unlink(missing_ok=True)
+            if err:
+                raise StudentError(f"calling {self.name}: {err}")
+            spec, arrays = response(out)
+            if spec.get("t") == "error":
+                raise StudentError(f"{self.name} raised {spec.get('type')}: {spec.get('msg')}")
+            if spec.get("t") != "call":
+                raise Tampered(f"{self.name}: malformed data")
+            result = from_data(spec["result"], arrays, f"the output of {self.name}")
+            for i, kind, state in spec.get("mutated", []):
+                new = from_data(state, arrays, f"an argument of {self.name}")
+                target = args[i] if isinstance(i, int) and 0 <= i < len(args) else None
+                with torch.no_grad():
+                    if kind == "module" and isinstance(target, torch.nn.Module) \
+                            and isinstance(new, dict):
+                        for k, v in target.state_dict().items():
+                            if k in new and isinstance(new[k], torch.Tensor) \
+                                    and new[k].shape == v.shape:
+                                v.copy_(new[k])
+                    elif kind == "tensor" and isinstance(target, torch.Tensor) \
+                            and isinstance(new, torch.Tensor) and new.shape == target.shape:
+                        target.copy_(new)
+            return result
+
+    def fetch(name):
+        token = secrets.token_hex(8)
+        out = work / f"resp_{token}"
+        err = run_code(f"_overparam_grader.get({name!r}, {str(out)!r})")
+        if err:
+            raise StudentError(f"reading {name}: {err}")
+        spec, arrays = response(out)
+        if spec.get("t") == "missing":
+            raise StudentError(f"{name} is not defined")
+        if spec.get("t") == "function":
+            return Remote(name)
+        return from_data(spec, arrays, name)
+
+    clean = {"torch": torch, "np": np, "numpy": np, "math": __import__("math")}
+    try:
+        with client.setup_kernel(env=kernel_env, cwd=str(work)):
+            n_cells = len(nb.cells)
+            for i in range(n_cells):
+                cell = nb.cells[i]
+                if cell.cell_type != "code" or SKIPPED_CELL.fullmatch(cell.source):
+                    continue
+                client.timeout = max(1, int(t_end - time.monotonic()))
+                client.execute_cell(cell, i)
+                for o in cell.get("outputs", []):
+                    if o.get("output_type") == "error":
+                        errors.append(f"{o.get('ename')}: {str(o.get('evalue'))[:80]}")
+            err = run_code(_helper_source())
+            if err:
+                raise Tampered(f"the grader's helper could not run in the kernel ({err})")
+            out = work / f"resp_{secrets.token_hex(8)}"
+            err = run_code(f"_overparam_grader.fingerprint({list(WATCHED)!r}, {str(out)!r})")
+            spec, _ = response(out) if not err else ({}, {})
+            theirs = spec.get("functions", {}) if isinstance(spec, dict) else {}
+            describe = _clean_describe()
+            import importlib
+            import inspect
+            for path in WATCHED:
+                mod, _, attr = path.rpartition(":")
+                obj = importlib.import_module(mod)
+                for part in attr.split("."):
+                    obj = inspect.getattr_static(obj, part) if isinstance(obj, type) \
+                        else getattr(obj, part)
+                if theirs.get(path) != describe(obj):
+                    tampered.append(path.replace(":", "."))
+                    print("fingerprint differs:", path, theirs.get(path), describe(obj),
+                          flush=True)
+            if tampered:
+                raise Tampered("replaced " + ", ".join(tampered[:6])
+                               + (" ..." if len(tampered) > 6 else ""))
+            touched: list[str] = []
+            for q, qtests in job["tests"].items():
+                score, q_tampered = 0.0, None
+                for t in qtests:
+                    ns: dict = {}
+                    exec(compile(t["source"], f"<{t['name']}>", "exec"), ns)
+                    fn = ns[t["name"]]
+                    import inspect
+                    try:
+                        kwargs = {p: clean[p] if p in clean else fetch(p)
+                                  for p in inspect.signature(fn).parameters}
+                        fn(**kwargs)
+                        score += t["points"]
+                    except Tampered as e:
+                        q_tampered = str(e)
+                    except Exception:  # a failed test (assertion, error in student output)
+                        pass
+                if q_tampered:
+                    touched.append(f"{q}: {q_tampered}")
+                res["scores"][q] = 0.0 if q_tampered else score
+            if touched:
+                res["status"] = "tampered"
+                res["message"] = "; ".join(touched)
+    except Tampered as e:
+        res = {"status": "tampered", "scores": {q: 0.0 for q in job["tests"]},
+               "message": str(e)}
+    except DeadKernelError as e:
+        why = str(e).splitlines()[0][:120] if str(e) else "out of memory?"
+        res = {"status": "crashed", "scores": {}, "message": f"the kernel died ({why})"}
+    except CellTimeoutError:
+        res = {"status": "timeout", "scores": {},
+               "message": f"stopped after the time limit of {job['deadline_s']:g} s"}
+    if res["status"] == "ok" and errors:
+        res["status"] = "errors"
+        res["message"] = "cells raised: " + "; ".join(errors[:3])
+    elif res["status"] == "tampered" and errors:
+        res["message"] += " (cells raised: " + "; ".join(errors[:2]) + ")"
+    return res
+
+
+def _supervisor_main() -> int:
+    job = json.loads(sys.stdin.read())
+    set_subreaper()
+    try:
+        res = supervise(job)
+    finally:
+        import psutil
+        for p in psutil.Process().children(recursive=True):   # the kernel and its orphans
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+    payload = json.dumps(res)
+    signed = {"payload": payload, "signature": _sign(bytes.fromhex(job["key"]), payload)}
+    Path(job["result"]).write_text(json.dumps(signed))
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
-        sys.exit(_worker(*sys.argv[2:]))
+    if len(sys.argv) == 2 and sys.argv[1] == "--supervise":
+        sys.exit(_supervisor_main())
     print(__doc__)
     sys.exit(2)
