@@ -372,9 +372,9 @@ def both_layers_demo(X, y, *, width, lr, steps=100, seed=0, ax=None):
         ax.plot(lin["steps"], lin["loss"], color=f"C{i}", ls="--", lw=1,
                 label=f"linear model with {kname}")
     ax.set_yscale("log")
-    ax.set_xlabel("step k")
+    ax.set_xlabel("step $k$")
     ax.set_ylabel("training loss")
-    ax.set_title(f"m = {width}, lr = {lr:.3g}")
+    ax.set_title(rf"$m$ = {width}, $\eta$ = {lr:.3g}")
     ax.legend(fontsize="small")
     return fig
 
@@ -398,13 +398,14 @@ def linearization_slice(m, X, y, X_test, t_test, *, t_train=None, lr, steps, dep
     ax.plot(t, r["init"], color="0.7", lw=1, label="network at init")
     ax.plot(t, r["network"], lw=2.2, label="trained network")
     ax.plot(t, r["linearized"], "--", lw=1.6, label="trained linearized model")
-    ax.plot(t, r["kernel"], ":", lw=1.8, color="k", label="NTK (m = infinity)")
+    ax.plot(t, r["kernel"], ":", lw=1.8, color="k", label=r"NTK ($m = \infty$)")
     if t_train is not None:
         ax.plot(np.asarray(t_train), np.asarray(y), "o", color="C3", label="training points")
     gap = np.abs(r["network"] - r["linearized"]).max()
-    ax.set_title(f"width m = {int(m)}: max |network - linearized| = {gap:.2g}", fontsize="medium")
-    ax.set_xlabel("angle t of x = (cos t, sin t)")
-    ax.set_ylabel("output f(x)")
+    ax.set_title(rf"width $m$ = {int(m)}: $\max|f - f_{{\mathrm{{lin}}}}|$ = {gap:.2g}",
+                 fontsize="medium")
+    ax.set_xlabel(r"angle $t$ of $x = (\cos t, \sin t)$")
+    ax.set_ylabel(r"output $f(x)$")
     ax.legend(fontsize="x-small", loc="best")
     return fig
 
@@ -414,12 +415,13 @@ def lazy_panels(runs, labels=None):
     the relative kernel drift and the fraction of flipped activation patterns against the step,
     in four panels. Returns the figure."""
     runs = list(runs)
-    labels = labels or [f"alpha = {r.alpha:.3g}: |W-W(0)|/|W(0)| = {r.weight_move:.2g}"
+    labels = labels or [rf"$\alpha$ = {r.alpha:.3g}: $\|W-W(0)\|/\|W(0)\|$ = {r.weight_move:.2g}"
                         for r in runs]
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.0), layout="constrained")
-    panels = [("loss", "loss L(alpha f)", True), ("radius", "max_r |w_r - w_r(0)|", True),
-              ("kernel_drift", "|H(k) - H(0)| / |H(0)|", False),
-              ("flips", "patterns changed", False)]
+    panels = [("loss", r"loss $L_\alpha$", True),
+              ("radius", r"$\max_r \|w_r(k) - w_r(0)\|$", True),
+              ("kernel_drift", r"$\|H(k) - H(0)\|_2 / \|H(0)\|_2$", False),
+              ("flips", "fraction of patterns changed", False)]
     for ax, (name, title, logy) in zip(axes, panels):
         for r, lab in zip(runs, labels):
             vals, steps = np.asarray(getattr(r, name), float), np.asarray(r.steps)
@@ -430,7 +432,7 @@ def lazy_panels(runs, labels=None):
         if logy:
             ax.set_yscale("log")
         ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("step k")
+        ax.set_xlabel("step $k$")
     axes[0].legend(fontsize="x-small")
     return fig
 
@@ -450,7 +452,7 @@ def label_noise_plot(results, current=None):
         a2.plot([current.fraction], [current.test_error], "*", ms=16, color="C3",
                 label="this run")
     a1.set_xlabel("fraction of random labels")
-    a1.set_ylabel("sqrt(y^T (H^inf)^-1 y / n)")
+    a1.set_ylabel(r"$\sqrt{y^\top (H^\infty)^{-1} y / n}$")
     a2.set_xlabel("fraction of random labels")
     a2.set_ylabel("error")
     a2.legend(fontsize="x-small")
