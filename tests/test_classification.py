@@ -6,9 +6,13 @@ import pytest
 import torch
 
 from overparam import plots
-from overparam.classification import (gradient_lower_bound, logistic_alpha0,
+from overparam.classification import (RunTracker, crossing_width, distance_travelled,
+                                      gradient_lower_bound, implied_c1, last_layer_gradient,
+                                      logistic_alpha0, path_length_bound, perturbation_level,
                                       perturbation_radius, phi_separated_data, run_classifier,
-                                      steps_to_error, zero_error_grid)
+                                      spectral_distances, steps_to_error, steps_to_stable_error,
+                                      theorem_lr_steps, theorem_path_bound, zero_error_grid)
+from overparam.deep import snapshot
 from overparam.data import check_inputs, separation
 from overparam.models import DeepReLU
 from overparam.train import History, train
@@ -55,17 +59,18 @@ def _toy(n=24, d=5, phi=0.3, seed=0):
     return phi_separated_data(n, d, phi, kind="xor", seed=seed)
 
 
-def test_perturbation_radius_is_the_largest_layer_distance_reached():
+def test_distance_travelled_is_the_largest_layer_distance_reached():
     X, y = _toy()
     net = DeepReLU(5, 32, 2, parameterization="zou", seed=0, device="cpu")
     init = copy.deepcopy(net)
     h = train(net, X, y, lr=0.2, steps=30, loss="logistic", record=("radius",))
     direct = max(float((getattr(net, k) - getattr(init, k)).detach().norm())
                  for k in ("W1", "W2"))
-    path = perturbation_radius(h, per_step=True)
-    assert path[-1] == pytest.approx(perturbation_radius(h))
+    path = distance_travelled(h, per_step=True)
+    assert path[-1] == pytest.approx(distance_travelled(h))
     assert np.all(np.diff(path) >= 0)
-    assert perturbation_radius(h) >= direct - 1e-12
+    assert distance_travelled(h) >= direct - 1e-12
+    assert perturbation_radius is distance_travelled          # the former name
     assert path[0] == 0.0
 
 
@@ -131,16 +136,141 @@ def test_gd_reaches_zero_error_and_wider_nets_move_less():
     assert taus[1] < 0.7 * taus[0]
 
 
-def test_zero_error_grid_counts_iterations_and_epochs():
+def test_zero_error_grid_counts_iterations_epochs_and_uses_independent_batch_orders():
     X, y = _toy(n=16, phi=0.4)
-    g = zero_error_grid(X, y, widths=[32], batch_sizes=[None, 4], max_steps=3000)
-    assert np.all(np.isfinite(g.iterations))
-    assert g.epochs[0, 0] == g.iterations[0, 0]
-    assert g.epochs[0, 1] == pytest.approx(g.iterations[0, 1] * 4 / 16)
-    _, h = run_classifier(X, y, width=32, steps=3000, record=("loss", "error"),
-                          until={"error": 0.0})
-    assert g.iterations[0, 0] == steps_to_error(h)
-    assert g.histories[(32, 4)].batch_size == 4
+    g = zero_error_grid(X, y, widths=[32], batch_sizes=[None, 4], seeds=[0, 1], steps=300)
+    assert g.stable.shape == (1, 2, 2)
+    assert np.all(np.isfinite(g.stable[0, 0]))
+    np.testing.assert_array_equal(g.epochs[0, 0], g.stable[0, 0])
+    np.testing.assert_allclose(g.epochs[0, 1], g.stable[0, 1] * 4 / 16)
+    assert np.all(g.first <= g.stable) or np.isnan(g.stable).any()
+    _, h = run_classifier(X, y, width=32, seed=1, steps=300, record=("loss", "error"))
+    assert g.first[0, 0, 1] == steps_to_error(h)
+    assert g.stable[0, 0, 1] == steps_to_stable_error(h)
+    # the distance at the end, against an independent computation from the two weight sets
+    net, _ = run_classifier(X, y, width=32, seed=1, steps=300, record=("loss",))
+    init = DeepReLU(5, 32, 2, parameterization="zou", seed=1, device="cpu")
+    d = max(float((getattr(net, k) - getattr(init, k)).detach().norm()) for k in ("W1", "W2"))
+    assert g.distance[0, 0, 1] == pytest.approx(d, rel=1e-10)
+    # seeds 0 and 1 of the SGD column: different inits and different batch orders; the batch
+    # orders of two runs with the same init also differ (no order shared across the grid)
+    h0, h1 = g.histories[(32, 4, 0)], g.histories[(32, 4, 1)]
+    assert not np.allclose(h0.loss, h1.loss)
+    a = run_classifier(X, y, width=32, batch_size=4, seed=0, shuffle_seed=5, steps=20,
+                       record=("loss",))[1]
+    b = run_classifier(X, y, width=32, batch_size=4, seed=0, shuffle_seed=6, steps=20,
+                       record=("loss",))[1]
+    assert a.loss[0] == b.loss[0] and not np.allclose(a.loss[1:], b.loss[1:])
+
+
+def test_steps_to_stable_error_ignores_a_touch_that_does_not_last():
+    h = History([0, 5, 10, 15, 20], {"error": [0.5, 0.0, 0.1, 0.0, 0.0]}, lr=1.0,
+                batch_size=1, loss="logistic", n=10)
+    assert steps_to_error(h) == 5
+    assert steps_to_stable_error(h) == 15
+    h2 = History([0, 5], {"error": [0.0, 0.1]}, lr=1.0, batch_size=1, loss="logistic", n=10)
+    assert steps_to_stable_error(h2) is None
+    h3 = History([0, 5], {"error": [0.0, 0.0]}, lr=1.0, batch_size=1, loss="logistic", n=10)
+    assert steps_to_stable_error(h3) == 0
+
+
+def test_phi_separated_data_with_a_fixed_last_coordinate():
+    X, y = phi_separated_data(30, 7, 0.25, kind="xor", seed=3, mu=0.4)
+    assert torch.allclose(X[:, -1], torch.full((30,), 0.4, dtype=X.dtype))
+    assert torch.allclose(X.norm(dim=1), torch.ones(30, dtype=X.dtype))
+    dists = [float((X[i] - X[j]).norm()) for i in range(30) for j in range(30) if y[i] != y[j]]
+    assert min(dists) == pytest.approx(0.25, rel=1e-9)
+    with pytest.raises(ValueError, match="mu"):
+        phi_separated_data(10, 5, 0.2, mu=1.0)
+
+
+def test_perturbation_level_is_the_papers_formula_and_depends_on_no_run():
+    # Zou et al. Thm 5.3: tau <= [L^-11 (log M)^-3/2] ^ [phi^1.5 n^-3 L^-2]; proofs: n^-9 L^-17 phi^3
+    t = perturbation_level(40, 2, 0.5, width=1000)
+    assert t.lemmas == pytest.approx(0.5 ** 1.5 / 40 ** 3 / 4, rel=1e-12, abs=0)   # the phi, n term
+    assert t.proofs == pytest.approx(40.0 ** -9 * 2.0 ** -17 * 0.125, rel=1e-12, abs=0)
+    # depth-limited regime: for n = 1, phi = 1 the L^-11 term is the smaller one at L = 3
+    t1 = perturbation_level(1, 3, 1.0, width=100)
+    assert t1.lemmas == pytest.approx(3.0 ** -11 * math.log(100) ** -1.5, rel=1e-12, abs=0)
+    assert perturbation_level(80, 2, 0.5, width=1000).lemmas < t.lemmas
+    assert perturbation_level(40, 2, 0.25, width=1000).lemmas < t.lemmas
+    assert perturbation_level(40, 2, 0.5, width=10 ** 6).lemmas == t.lemmas   # not on m here
+    with pytest.raises(ValueError, match="phi"):
+        perturbation_level(10, 2, 0.0, width=100)
+
+
+def test_path_bounds_follow_lemma_5_5_and_cross_tau_where_the_closed_form_says():
+    n, L, phi, loss0, eps = 8, 2, 0.3, 0.7, 0.05
+    assert path_length_bound(n, L, phi, lr_steps=2.0, loss0=loss0) == pytest.approx(
+        math.sqrt(2 * 2.0 * L ** 4 * n ** 3 * loss0 / phi), rel=1e-12, abs=0)
+    ke = theorem_lr_steps(n, phi, width=100, eps=eps)
+    assert ke == pytest.approx((n ** 5 + n ** 3 / eps) / (100 * phi), rel=1e-12, abs=0)
+    b = theorem_path_bound(n, L, phi, width=np.array([1e2, 1e4]), eps=eps, loss0=loss0)
+    assert b[0] / b[1] == pytest.approx(10.0, rel=1e-12, abs=0)          # falls like m^{-1/2}
+    # proofs' tau does not depend on m: the crossing width has a closed form
+    tau = perturbation_level(n, L, phi, width=100).proofs
+    m_star = 2 * L ** 4 * n ** 3 * loss0 * (n ** 5 + n ** 3 / eps) / (phi ** 2 * tau ** 2)
+    assert crossing_width(n, L, phi, eps=eps, loss0=loss0, level="proofs") == pytest.approx(
+        m_star, rel=1e-6, abs=0)
+    m1 = crossing_width(n, L, phi, eps=eps, loss0=loss0)
+    assert theorem_path_bound(n, L, phi, width=m1, eps=eps, loss0=loss0) == pytest.approx(
+        perturbation_level(n, L, phi, width=m1).lemmas, rel=1e-6, abs=0)
+
+
+def test_measured_spectral_distance_is_below_the_path_length_of_lemma_5_5s_proof():
+    # ||W_l(k) - W_l(0)||_2 <= eta sum_t ||grad_l(t)||_2 <= eta sqrt(k sum_t ||grad_l(t)||_2^2)
+    X, y = _toy()
+    net = DeepReLU(5, 24, 2, parameterization="zou", seed=1, device="cpu")
+    init, lr, k = snapshot(net), 0.3, 25
+    path, sq = np.zeros(2), np.zeros(2)
+    for _ in range(k):
+        loss = torch.nn.functional.softplus(-y * net(X)).mean()
+        grads = torch.autograd.grad(loss, [net.W1, net.W2])
+        with torch.no_grad():
+            for q, g in enumerate(grads):
+                s2 = float(torch.linalg.matrix_norm(g, ord=2))
+                path[q] += lr * s2
+                sq[q] += s2 ** 2
+                getattr(net, f"W{q + 1}").sub_(lr * g)
+    dist = spectral_distances(net, init, iters=300)
+    exact = [float(torch.linalg.matrix_norm(getattr(net, f"W{q + 1}").detach() - init[f"W{q + 1}"],
+                                            ord=2)) for q in range(2)]
+    np.testing.assert_allclose(dist, exact, rtol=1e-6)
+    assert np.all(dist <= path + 1e-12) and np.all(path <= lr * np.sqrt(k * sq) + 1e-12)
+
+
+def test_last_layer_gradient_matches_the_papers_formula():
+    # Zou et al. Sec. 3.4: grad_{W_L} L_S = (1/n) sum_i l'(y_i f_i) y_i x_{L-1,i} v^T Sigma_{L,i}
+    X, y = _toy(n=12)
+    net = DeepReLU(5, 16, 2, parameterization="zou", seed=4, device="cpu")
+    with torch.no_grad():
+        h1 = torch.relu(X @ net.W1.T)                # x_{1,i} (rows)
+        pre = h1 @ net.W2.T
+        f = torch.relu(pre) @ net.v
+        dl = -torch.sigmoid(-y * f)                  # l'(z) = -1 / (1 + e^z)
+        G = sum(dl[i] * y[i] * torch.outer(net.v * (pre[i] > 0), h1[i]) for i in range(12)) / 12
+        G_all_sq = float((G ** 2).sum())
+    g = last_layer_gradient(net, X, y)
+    assert g["last"] == pytest.approx(G_all_sq, rel=1e-10)
+    assert g["dloss_sum"] == pytest.approx(float(dl.sum()), rel=1e-12)
+    assert g["all"] > g["last"]
+    c = implied_c1(g["last"], g["dloss_sum"], n=12, width=16, phi=0.3)
+    assert c == pytest.approx(G_all_sq * 12 ** 5 / (16 * 0.3 * float(dl.sum()) ** 2), rel=1e-10)
+
+
+def test_run_tracker_needs_the_initialization_first():
+    X, y = _toy()
+    net = DeepReLU(5, 8, 2, parameterization="zou", seed=0, device="cpu")
+    tr = RunTracker(X, y)
+    with pytest.raises(ValueError, match="step 0"):
+        tr(3, net)
+    tr2 = RunTracker(X, y)
+    _, h = run_classifier(X, y, width=8, steps=10, record=("loss",), record_every=5,
+                          callback=tr2)
+    r = tr2.result()
+    np.testing.assert_array_equal(r["step"], h.steps)
+    assert r["distance"].shape == (3, 2) and r["distance"][0].max() == 0.0
+    np.testing.assert_allclose(r["loss"], h.loss, rtol=1e-10)
 
 
 def test_chapter_13_14_plots_return_figures():
@@ -148,7 +278,10 @@ def test_chapter_13_14_plots_return_figures():
     X, y = _toy(n=16, phi=0.4)
     figs = [plots.separation_demo(0.5, width=16, n=16, d=5, steps=20),
             plots.gd_vs_sgd(4, 16, X=X, y=y, steps=10)]
-    g = zero_error_grid(X, y, widths=[16], batch_sizes=[None, 8], max_steps=500)
+    g = zero_error_grid(X, y, widths=[16], batch_sizes=[None, 8], seeds=[0, 1], steps=200)
     figs.append(plots.zero_error_grid_plot(g))
+    hs = [run_classifier(X, y, width=16, seed=s, steps=10, record=("loss", "error"))[1]
+          for s in range(2)]
+    figs.append(plots.loss_error_band({"GD": hs}))
     assert all(isinstance(f, plt.Figure) for f in figs)
     plt.close("all")

@@ -1,16 +1,18 @@
-"""Binary classification in the setting of Zou, Cao, Zhou & Gu (2020) (Chapters 13-14).
+"""Binary classification in the setting of Zou, Cao, Zhou & Gu (arXiv:1811.08888v3) (Ch. 13-14).
 
 Zou et al. train a deep ReLU network f_W(x) = v^T relu(W_L^T ... relu(W_1^T x)) (v fixed,
 half +1 and half -1; ``DeepReLU(parameterization="zou")``) on labels y_i in {-1, +1} with a loss
 (1/n) sum_i l(y_i f_W(x_i)) (``train(..., loss="logistic")``), assuming unit-norm inputs whose
 two classes are phi-separated: ||x_i - x_j|| >= phi whenever y_i != y_j
 (``data.separation(X, y)``). Their proof keeps every iterate in a perturbation region
-{W : ||W_l - W_l(0)||_F <= tau for all l} around the initialization.
+{W : ||W_l - W_l(0)||_2 <= tau for all l} (spectral norm) around the initialization, with tau
+a function of n, L and phi (``perturbation_level``), never of a run.
 
 This module holds what Chapters 13-14 measure on top of the one training loop ``train.train``:
 phi-separated data with a controllable phi, the loss-family constant of the logistic loss, the
-radius tau reached along a run, the iterations to zero training error, and grids of runs over
-widths and batch sizes.
+paper's tau and path-length bound (constants set to 1), the distance a run travels, the
+gradient of the last hidden layer, the iterations to zero training error, and grids of runs
+over widths, batch sizes and seeds.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ CLASSIFICATION_RECORDS = ("loss", "error", "radius", "grad_norm", "outputs")
 
 
 def phi_separated_data(n: int, d: int, phi: float, *, kind: str = "linear", seed: int = 0,
-                       dtype: torch.dtype = DEFAULT_DTYPE, device="cpu"):
+                       mu: float | None = None, dtype: torch.dtype = DEFAULT_DTYPE,
+                       device="cpu"):
     """n unit-norm inputs in R^d with labels +-1 whose two classes are phi-separated
-    (Zou et al. 2020, the phi-separation assumption: ||x_i - x_j|| >= phi when y_i != y_j).
+    (Zou et al. 2018, Assumption 3.5: ||x_i - x_j|| >= phi when y_i != y_j).
 
     Points start uniform on the sphere; then the first k coordinates (k = 1 for ``"linear"``,
     k = 2 for ``"xor"``) are pushed away from 0, |x_j| -> gamma + (1/sqrt(k) - gamma)|x_j| with
@@ -44,8 +47,22 @@ def phi_separated_data(n: int, d: int, phi: float, *, kind: str = "linear", seed
     ||x_i - x_j|| >= 2 gamma = phi. So that phi is attained, not only a lower bound, the first
     input is placed with x_1 = gamma and the second is its mirror image (x_1 -> -x_1, the other
     label) at distance exactly phi: ``data.separation(X, y)`` then returns phi.
-    Needs 0 < phi <= 2 (linear) or <= sqrt(2) (xor), d > k.
+    ``mu`` in (0, 1) (Assumption 3.4): the last coordinate of every input is mu (a bias input);
+    the first d - 1 coordinates are built as above with separation phi / sqrt(1 - mu^2) and
+    scaled by sqrt(1 - mu^2), so that the separation is still exactly phi.
+    Needs 0 < phi <= 2 (linear) or <= sqrt(2) (xor) (times sqrt(1 - mu^2)), d > k (+1 with mu).
     """
+    if mu is not None:
+        mu = float(mu)
+        if not 0.0 < mu < 1.0:
+            raise ValueError(f"mu (the fixed last coordinate, Assumption 3.4) must be in (0, 1), "
+                             f"not {mu!r}")
+        if not isinstance(d, int) or isinstance(d, bool) or d < 2:
+            raise ValueError(f"d must be an integer >= 2 with mu, not {d!r}")
+        scale = math.sqrt(1.0 - mu * mu)
+        X, y = phi_separated_data(n, d - 1, float(phi) / scale, kind=kind, seed=seed)
+        X = torch.cat([scale * X, torch.full((n, 1), mu, dtype=torch.float64)], dim=1)
+        return X.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
     if kind not in SEPARATED_KINDS:
         raise ValueError(f"kind must be one of {SEPARATED_KINDS}, not {kind!r}")
     k = 1 if kind == "linear" else 2
@@ -91,14 +108,18 @@ def logistic_alpha0(alpha1: float = 1.0, p: float = 1.0, *, z_max: float = 40.0,
     return float((neg_dell / torch.clamp(ell ** p, max=alpha1)).min())
 
 
-def perturbation_radius(hist, *, per_step: bool = False):
-    """tau = max_l ||W_l(k) - W_l(0)||_F, the radius of the smallest perturbation region
-    {W : ||W_l - W_l(0)||_F <= tau for all l} (Zou et al. 2020) that holds the whole run
-    (``per_step=True``: the running value at each recorded step). Needs ``record=("radius",)``
-    from ``train`` on a deep network."""
+def distance_travelled(hist, *, per_step: bool = False):
+    """max_l ||W_l(k) - W_l(0)||_F, the distance the run travelled from its initialization
+    (``per_step=True``: its running maximum at each recorded step). A measurement of the run,
+    not the radius tau of Zou et al.'s perturbation region (``perturbation_level``, a function
+    of n, L and phi): a region defined by this number would contain the run by construction.
+    Needs ``record=("radius",)`` from ``train`` on a deep network. Chapters 13-14."""
     r = np.asarray(hist.radius, dtype=float)
     per_record = r.max(axis=1) if r.ndim == 2 else r
     return np.maximum.accumulate(per_record) if per_step else float(per_record.max())
+
+
+perturbation_radius = distance_travelled   # the former name; it is a distance, not tau
 
 
 def steps_to_error(hist, target: float = 0.0):
@@ -128,64 +149,282 @@ def gradient_lower_bound(hist, y) -> dict:
 
 def run_classifier(X, y, *, width: int, depth: int = 2, batch_size: int | None = None,
                    lr: float | None = None, lr_scale: float = 1.0, steps: int = 500,
-                   until: dict | None = None, seed: int = 0, record=("loss", "error", "radius"),
-                   record_every: int = 1, dtype: torch.dtype = DEFAULT_DTYPE, device="cpu"):
+                   until: dict | None = None, seed: int = 0, shuffle_seed: int | None = None,
+                   record=("loss", "error", "radius"), record_every: int = 1, callback=None,
+                   dtype: torch.dtype = DEFAULT_DTYPE, device="cpu"):
     """Train ``DeepReLU(d, width, depth, parameterization="zou", seed=seed)`` on (X, y) with the
-    logistic loss by GD (``batch_size=None``) or SGD (Zou et al. 2020, Algorithms 1-2), through
+    logistic loss by GD (``batch_size=None``) or SGD (Zou et al. 2018, Section 3.3), through
     ``train.train``. ``lr=None`` takes ``lr_scale`` times the stable step size of
     ``train.suggested_lr`` at initialization (4n / lambda_max of the empirical NTK): in this
     parameterization the NTK grows like m, so the step size must shrink like 1/m.
-    Returns (model, History)."""
+    ``shuffle_seed`` seeds SGD's batches (default: ``seed``); ``callback(step, model)`` is
+    passed to ``train`` (e.g. a ``RunTracker``). Returns (model, History)."""
     X = torch.as_tensor(X).to(dtype)
     net = DeepReLU(X.shape[1], width, depth, parameterization="zou", seed=seed, dtype=dtype,
                    device=device)
     if lr is None:
         lr = lr_scale * suggested_lr(net, X, "logistic")["stable"]
     hist = train(net, X, y, lr=float(lr), steps=steps, batch_size=batch_size, loss="logistic",
-                 record=record, record_every=record_every, seed=seed, until=until)
+                 record=record, record_every=record_every,
+                 seed=seed if shuffle_seed is None else shuffle_seed, until=until,
+                 callback=callback)
     return net, hist
 
 
 @dataclass
 class ZeroErrorGrid:
-    """``zero_error_grid``'s result; arrays shaped (len(widths), len(batch_sizes)).
-    ``iterations``: steps to zero training error (NaN if not reached); ``epochs``:
-    iterations * b / n; ``tau``: perturbation radius up to that step; ``lr``: the step sizes;
-    ``histories[(m, b)]``: each run's History (b = None for GD)."""
+    """``zero_error_grid``'s result; arrays shaped (len(widths), len(batch_sizes), len(seeds)).
+    ``first``: the first step with zero training error; ``stable``: the first step from which
+    the error stays zero until the end of the run (NaN if never / not by the end);
+    ``epochs``: ``stable`` * b / n; ``distance``: max_l ||W_l(K) - W_l(0)||_F at the end of the
+    run, ``relative``: max_l ||W_l(K) - W_l(0)||_F / ||W_l(0)||_F; ``lr``: the step sizes;
+    ``histories[(m, b, seed)]``: each run's History (b = None for GD)."""
 
     widths: list
     batch_sizes: list
+    seeds: list
     n: int
-    iterations: np.ndarray
+    steps: int
+    first: np.ndarray
+    stable: np.ndarray
     epochs: np.ndarray
-    tau: np.ndarray
+    distance: np.ndarray
+    relative: np.ndarray
     lr: np.ndarray
     histories: dict
 
 
-def zero_error_grid(X, y, *, widths, batch_sizes, depth: int = 2, lr_scale: float = 1.0,
-                    max_steps: int = 1000, seed: int = 0, dtype: torch.dtype = DEFAULT_DTYPE,
-                    device="cpu") -> ZeroErrorGrid:
-    """Iterations to zero training error for every width m and batch size b (None = GD),
+def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
+                    lr_scale: float = 1.0, steps: int = 1000, record_every: int = 1,
+                    dtype: torch.dtype = DEFAULT_DTYPE, device="cpu") -> ZeroErrorGrid:
+    """Iterations to zero training error for every width m, batch size b (None = GD) and seed,
     with the logistic loss on ``DeepReLU(..., parameterization="zou")`` (Chapter 14; Zou et al.
-    2020 trade width, batch size and iterations against each other). Each run stops at zero
-    training error (``train(until={"error": 0.0})``); the step size of width m is ``lr_scale``
-    times ``suggested_lr``'s stable GD step at init, the same for every batch size."""
-    widths, batch_sizes = list(widths), list(batch_sizes)
+    trade width, batch size and iterations against each other). Every run has its own seed for
+    the initialization (``seed``) and its own seed for SGD's batches (different for every
+    (m, b, seed)), and runs all ``steps`` (no early stop), so that an error that comes back
+    after touching zero is seen. The step size of width m is ``lr_scale`` times
+    ``suggested_lr``'s stable GD step at that initialization, the same for every batch size."""
+    widths, batch_sizes, seeds = list(widths), list(batch_sizes), list(seeds)
     n = int(torch.as_tensor(X).shape[0])
-    shape = (len(widths), len(batch_sizes))
-    its, eps, tau, lrs = (np.full(shape, np.nan) for _ in range(4))
+    shape = (len(widths), len(batch_sizes), len(seeds))
+    first, stable, eps, dist, rel, lrs = (np.full(shape, np.nan) for _ in range(6))
     hists = {}
     for i, m in enumerate(widths):
         for j, b in enumerate(batch_sizes):
-            _, h = run_classifier(X, y, width=m, depth=depth, batch_size=b, lr_scale=lr_scale,
-                                  steps=max_steps, until={"error": 0.0}, seed=seed, dtype=dtype,
-                                  device=device)
-            hists[(m, b)] = h
-            lrs[i, j] = h.lr
-            k = steps_to_error(h)
-            if k is not None:
-                its[i, j] = k
-                eps[i, j] = k * (n if b is None else b) / n
-                tau[i, j] = perturbation_radius(h)
-    return ZeroErrorGrid(widths, batch_sizes, n, its, eps, tau, lrs, hists)
+            for s, seed in enumerate(seeds):
+                shuffle = 1_000_003 * (s + 1) + 1009 * i + j     # one batch order per run
+                net, h = run_classifier(X, y, width=m, depth=depth, batch_size=b,
+                                        lr_scale=lr_scale, steps=steps, seed=seed,
+                                        shuffle_seed=shuffle, record=("loss", "error"),
+                                        record_every=record_every, dtype=dtype, device=device)
+                init = DeepReLU(net.d, m, depth, parameterization="zou", seed=seed,
+                                dtype=dtype, device=device)
+                hists[(m, b, seed)] = h
+                lrs[i, j, s] = h.lr
+                with torch.no_grad():
+                    d_l = [float((getattr(net, k) - getattr(init, k)).norm())
+                           for k in net.trained_layers()]
+                    w_l = [float(getattr(init, k).norm()) for k in net.trained_layers()]
+                dist[i, j, s] = max(d_l)
+                rel[i, j, s] = max(a / w for a, w in zip(d_l, w_l))
+                k1, k2 = steps_to_error(h), steps_to_stable_error(h)
+                if k1 is not None:
+                    first[i, j, s] = k1
+                if k2 is not None:
+                    stable[i, j, s] = k2
+                    eps[i, j, s] = k2 * (n if b is None else b) / n
+    return ZeroErrorGrid(widths, batch_sizes, seeds, n, steps, first, stable, eps, dist, rel,
+                         lrs, hists)
+
+
+# --- Zou et al. (2018, arXiv v3): the perturbation level and the path-length bound ----------
+# Chapters 13-14. Every O(.), Omega(.) of the paper hides an absolute constant it does not
+# give; the functions below set each one to 1 and say so.
+
+@dataclass
+class PerturbationLevel:
+    """``perturbation_level``'s result. ``lemmas``: the largest tau for which Zou et al.'s
+    Theorem 5.3 (the curvature lemmas) is proved, C = 1:
+    tau = min(L^-11 (log M)^-3/2, phi^{3/2} n^-3 L^-2); ``proofs``: the level the convergence
+    proofs fix, tau = n^-9 L^-17 phi^3 (Remark 5.2, Lemmas 5.4-5.7). Both in the spectral norm
+    ||W_l - W_l(0)||_2, both functions of (n, L, phi) (and log M), never of a run."""
+
+    n: int
+    depth: int
+    phi: float
+    width: float
+    lemmas: float
+    proofs: float
+
+
+def _check_positive(**kw):
+    for name, v in kw.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(float(v)) or float(v) <= 0:
+            raise ValueError(f"{name} must be a positive number, not {v!r}")
+
+
+def perturbation_level(n: int, depth: int, phi: float, *, width: float) -> PerturbationLevel:
+    """The radius tau of Zou et al.'s perturbation region {W : ||W_l - W_l(0)||_2 <= tau for all
+    l} (spectral norm), constants set to 1 (Chapter 13). Theorem 5.3 holds for
+    tau <= C [L^-11 (log M)^-3/2] ^ [phi^{3/2} n^-3 L^-2] (M = the largest width, here
+    ``width``); the proofs of Theorems 4.1 and 4.5 then take tau = O(n^-9 L^-17 phi^3)."""
+    _check_positive(n=n, depth=depth, phi=phi, width=width)
+    if width <= math.e:
+        raise ValueError(f"width must exceed e (log M > 1), not {width!r}")
+    L, M = float(depth), float(width)
+    lemmas = min(L ** -11 * math.log(M) ** -1.5, phi ** 1.5 * n ** -3.0 * L ** -2)
+    proofs = n ** -9.0 * L ** -17 * phi ** 3
+    return PerturbationLevel(int(n), int(depth), float(phi), M, lemmas, proofs)
+
+
+def path_length_bound(n: int, depth: int, phi: float, *, lr_steps, loss0: float,
+                      width_ratio: float = 1.0):
+    """The bound on max_l ||W_l(k) - W_l(0)||_2 after k GD steps of size eta, read off the proof
+    of Zou et al.'s Lemma 5.5 (Appendix D), constants c1^2/c0 set to 1:
+    ||W_l(k) - W_l(0)||_2 <= sqrt(2 k eta L^4 (M/m) n^3 L_S(W(0)) / phi).
+    (From ||W(k) - W(0)||_2 <= eta sum_t ||grad_l(t)||_2 <= eta sqrt(k sum_t ||grad_l(t)||_2^2),
+    the gradient upper bound (Thm 5.3(viii)) and the per-step decrease (C.6); valid while the
+    iterates stay in the region.) ``lr_steps`` = k eta (a number or an array); ``width_ratio``
+    = M/m. Chapters 13-14."""
+    _check_positive(n=n, depth=depth, phi=phi, loss0=loss0, width_ratio=width_ratio)
+    ke = np.asarray(lr_steps, dtype=float)
+    if np.any(ke < 0) or not np.all(np.isfinite(ke)):
+        raise ValueError("lr_steps (k times the step size) must be finite and >= 0")
+    out = np.sqrt(2.0 * ke * depth ** 4 * width_ratio * n ** 3 * loss0 / phi)
+    return float(out) if out.ndim == 0 else out
+
+
+def theorem_lr_steps(n: int, phi: float, *, width, eps: float, p: float = 1.0):
+    """K eta, the 'time' Zou et al.'s Lemma 5.4 asks gradient descent to run to reach
+    L_S <= eps, for a loss with alpha_0 < infinity (the logistic loss: p = 1), constants 1:
+    n^5/(m phi) + n^{5-2p}/(m phi) (p < 1/2), + n^4 log(1/eps)/(m phi) (p = 1/2),
+    + n^{5-2p} eps^{1-2p}/(m phi) (1/2 < p <= 1). Chapter 14."""
+    _check_positive(n=n, phi=phi, eps=eps, p=p)
+    if p > 1:
+        raise ValueError(f"Zou et al.'s Assumption 3.2 needs p <= 1, not {p!r}")
+    m = np.asarray(width, dtype=float)
+    if p < 0.5:
+        extra = n ** (5 - 2 * p)
+    elif p == 0.5:
+        extra = n ** 4 * math.log(1.0 / eps)
+    else:
+        extra = n ** (5 - 2 * p) * eps ** (1 - 2 * p)
+    out = (n ** 5 + extra) / (m * phi)
+    return float(out) if out.ndim == 0 else out
+
+
+def theorem_path_bound(n: int, depth: int, phi: float, *, width, eps: float, loss0: float,
+                       p: float = 1.0):
+    """The path-length bound at the theorem's K eta (``theorem_lr_steps``): Lemma 5.5's bound
+    (``path_length_bound``) after the time Lemma 5.4 needs, ~ n^4 L^2 / (phi sqrt(m)) for the
+    logistic loss, constants 1. Falls like m^{-1/2}. Chapter 14."""
+    ke = theorem_lr_steps(n, phi, width=width, eps=eps, p=p)
+    return path_length_bound(n, depth, phi, lr_steps=ke, loss0=loss0)
+
+
+def crossing_width(n: int, depth: int, phi: float, *, eps: float, loss0: float,
+                   p: float = 1.0, level: str = "lemmas") -> float:
+    """The width m at which ``theorem_path_bound`` equals the perturbation level tau
+    (``perturbation_level(...).lemmas`` or ``.proofs``): beyond it the proof's path provably
+    stays in the region (constants 1). Found by bisection in log m. Chapter 14."""
+    if level not in ("lemmas", "proofs"):
+        raise ValueError(f"level must be 'lemmas' or 'proofs', not {level!r}")
+
+    def gap(logm):
+        m = math.exp(logm)
+        tau = getattr(perturbation_level(n, depth, phi, width=m), level)
+        return math.log(theorem_path_bound(n, depth, phi, width=m, eps=eps, loss0=loss0,
+                                           p=p)) - math.log(tau)
+
+    lo, hi = 1.1, 2.0
+    if gap(lo) <= 0:
+        return math.exp(lo)
+    while gap(hi) > 0:
+        lo, hi = hi, 2.0 * hi
+        if hi > 700:
+            raise ValueError("no crossing below m = e^700")
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if gap(mid) > 0 else (lo, mid)
+    return math.exp(hi)
+
+
+# --- measurements along a run (Chapters 13-14) ------------------------------------------------
+def spectral_distances(model, init: dict, *, iters: int = 100) -> np.ndarray:
+    """||W_l - W_l(0)||_2 for each trained layer (power iteration, ``deep.spectral_norm``): the
+    norm of Zou et al.'s perturbation region. ``init`` = ``deep.snapshot(model)`` at step 0."""
+    from .deep import spectral_norm
+    with torch.no_grad():
+        return np.array([spectral_norm(getattr(model, k) - init[k], iters=iters)
+                         for k in model.trained_layers()])
+
+
+def last_layer_gradient(model, X, y) -> dict:
+    """At the model's current weights, with the mean logistic loss L_S = (1/n) sum_i
+    log(1 + exp(-y_i f(x_i))) (Zou et al., eq. (3.2)): ``last`` = ||grad_{W_L} L_S||_F^2 (the
+    last hidden layer, the gradient Theorem 5.3(vii) bounds), ``all`` = ||grad_W L_S||_F^2 over
+    every trained layer, ``dloss_sum`` = sum_i l'(y_i f(x_i)) (negative), ``loss`` = L_S."""
+    X = torch.as_tensor(X).to(device=model.device, dtype=model.dtype)
+    y = torch.as_tensor(y).to(device=model.device, dtype=model.dtype)
+    names = model.trained_layers()
+    params = [getattr(model, k) for k in names]
+    f = model(X)
+    loss = torch.nn.functional.softplus(-y * f).mean()
+    grads = torch.autograd.grad(loss, params)
+    dloss = -torch.sigmoid(-y * f.detach())            # l'(z) = -1/(1 + e^z)
+    sq = [float((g ** 2).sum()) for g in grads]
+    return {"last": sq[-1], "all": float(sum(sq)), "dloss_sum": float(dloss.sum()),
+            "loss": float(loss.detach())}
+
+
+class RunTracker:
+    """A ``train(callback=...)`` (or ``run_classifier(callback=...)``) that records, at each
+    recorded step, the spectral distances ||W_l(k) - W_l(0)||_2 (``distance``, shape
+    (records, L)) and, if ``X, y`` are given, the quantities of ``last_layer_gradient``
+    (Chapters 13-14). It takes W(0) from its first call, which must be at step 0."""
+
+    def __init__(self, X=None, y=None, *, iters: int = 100):
+        self.init, self.X, self.y, self.iters = None, X, y, iters
+        self.rows = {"step": [], "distance": [], "last": [], "all": [], "dloss_sum": [],
+                     "loss": []}
+
+    def __call__(self, step, model):
+        from .deep import snapshot
+        if self.init is None:
+            if step != 0:
+                raise ValueError("RunTracker must see step 0 (the initialization) first: "
+                                 "use a fresh tracker for each run")
+            self.init = snapshot(model)
+        self.rows["step"].append(step)
+        self.rows["distance"].append(spectral_distances(model, self.init, iters=self.iters))
+        if self.X is not None:
+            for k, v in last_layer_gradient(model, self.X, self.y).items():
+                self.rows[k].append(v)
+
+    def result(self) -> dict:
+        return {k: np.asarray(v) for k, v in self.rows.items() if len(v)}
+
+
+def implied_c1(last_sq, dloss_sum, *, n: int, width: int, phi: float):
+    """The constant C1 that Zou et al.'s Theorem 5.3(vii),
+    ||grad_{W_L} L_S||_F^2 >= (C1 m_L phi / n^5) (sum_i l'(y_i f_i))^2, needs at each measured
+    point: ||grad_{W_L} L_S||_F^2 n^5 / (m_L phi (sum_i l')^2). The theorem says an absolute
+    C1 > 0 works for every n, phi and m: the minimum of this over runs must not fall towards 0
+    as phi shrinks or n grows. Chapter 13."""
+    _check_positive(n=n, width=width, phi=phi)
+    last_sq, s = np.asarray(last_sq, dtype=float), np.asarray(dloss_sum, dtype=float)
+    return last_sq * n ** 5 / (width * phi * s ** 2)
+
+
+def steps_to_stable_error(hist, target: float = 0.0):
+    """The first recorded step from which the training error stays <= ``target`` at every later
+    record of the run, or None if the last record is above it (Chapter 14: with a fixed step,
+    SGD can touch zero error and leave it again; ``steps_to_error`` returns the first touch)."""
+    err = np.asarray(hist.error, dtype=float)
+    above = np.nonzero(err > target)[0]
+    if above.size == 0:
+        return int(hist.steps[0])
+    if above[-1] == err.size - 1:
+        return None
+    return int(hist.steps[above[-1] + 1])

@@ -214,8 +214,9 @@ def loss_and_error(histories, labels=None, *, title=None, mark_zero_error=True):
 def separation_demo(phi, *, width=128, depth=2, n=64, d=10, kind="xor", steps=300, seed=0):
     """Chapter 13 widget: GD with the logistic loss on ``phi_separated_data(n, d, phi)`` for a
     ``DeepReLU(parameterization="zou")`` of the given width; loss and error curves, with the
-    steps to zero training error and the radius tau = max_l ||W_l - W_l(0)||_F in the title."""
-    from .classification import (perturbation_radius, phi_separated_data, run_classifier,
+    steps to zero training error and the distance travelled max_l ||W_l - W_l(0)||_F in the
+    title."""
+    from .classification import (distance_travelled, phi_separated_data, run_classifier,
                                  steps_to_error)
     X, y = phi_separated_data(n, d, phi, kind=kind, seed=seed)
     _, h = run_classifier(X, y, width=width, depth=depth, steps=steps, seed=seed)
@@ -223,7 +224,7 @@ def separation_demo(phi, *, width=128, depth=2, n=64, d=10, kind="xor", steps=30
     reached = f"zero error at step {k}" if k is not None else f"error > 0 after {steps} steps"
     return loss_and_error([h], [f"GD, m = {width}"],
                           title=f"phi = {phi:.3g}, m = {width}: {reached}, "
-                                f"tau = {perturbation_radius(h):.3g}")
+                                f"distance travelled {distance_travelled(h):.3g}")
 
 
 def gd_vs_sgd(batch_size, width, *, X, y, depth=2, steps=150, seed=0):
@@ -241,23 +242,24 @@ def gd_vs_sgd(batch_size, width, *, X, y, depth=2, steps=150, seed=0):
 
 
 def zero_error_grid_plot(grid):
-    """Chapter 14: from a ``classification.zero_error_grid`` result, iterations (left) and
-    epochs (right) to zero training error against the batch size, one line per width
-    (GD is plotted at b = n)."""
+    """Chapter 14: from a ``classification.zero_error_grid`` result, the iterations after which
+    the training error stays zero (left) and the same in epochs (right) against the batch size,
+    one line per width: median over seeds and min-max band (runs that never settle are left
+    out of the band; GD is plotted at b = n)."""
     fig, (ax_it, ax_ep) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     bs = [grid.n if b is None else b for b in grid.batch_sizes]
     for i, m in enumerate(grid.widths):
-        ax_it.plot(bs, grid.iterations[i], "o-", label=f"m = {m}")
-        ax_ep.plot(bs, grid.epochs[i], "o-", label=f"m = {m}")
-    for ax, name in ((ax_it, "iterations"), (ax_ep, "epochs (iterations x b / n)")):
+        seed_band(ax_it, bs, grid.stable[i].T, marker="o", label=f"m = {m}", color=f"C{i}")
+        seed_band(ax_ep, bs, grid.epochs[i].T, marker="o", label=f"m = {m}", color=f"C{i}")
+    for ax, name in ((ax_it, "iterations"), (ax_ep, r"epochs ($k\,b/n$)")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(bs, [str(b) for b in bs])
         ax.yaxis.set_major_locator(plt.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_xlabel("batch size b (b = n is GD)")
-        ax.set_ylabel(name + " to zero error")
+        ax.set_xlabel(r"batch size $b$ ($b = n$ is GD)")
+        ax.set_ylabel(name + " until the error stays 0")
         ax.legend(fontsize="small")
     return fig
 
@@ -621,3 +623,106 @@ def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", 
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="x-small")
     return fig, slopes
+
+
+# --- Chapters 13-14 (Zou et al.): seeds as median and band, the region against the width -----
+def seed_band(ax, x, Y, *, label=None, color=None, ls="-", marker=None):
+    """Draw the median over seeds (rows of ``Y``, shape (seeds, len(x))) as a line and the
+    min-max band over seeds as a shaded area; NaN entries are ignored. Chapters 13-14."""
+    Y = np.asarray(Y, dtype=float)
+    with np.errstate(all="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med, lo, hi = np.nanmedian(Y, 0), np.nanmin(Y, 0), np.nanmax(Y, 0)
+    line, = ax.plot(x, med, ls=ls, marker=marker, color=color, label=label)
+    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.25, lw=0)
+    return line
+
+
+def loss_error_band(runs: dict, *, title=None):
+    """Chapters 13-14: training loss L_S (left, log scale) and training error (right) against
+    the step, for each label of ``runs`` (a list of Histories, one per seed, recorded at the
+    same steps): median over seeds and min-max band."""
+    fig, (ax_l, ax_e) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    for k, (name, hists) in enumerate(runs.items()):
+        steps = hists[0].steps
+        seed_band(ax_l, steps, [h.loss for h in hists], label=name, color=f"C{k}")
+        seed_band(ax_e, steps, [h.error for h in hists], label=name, color=f"C{k}")
+    ax_l.set_yscale("log")
+    ax_l.set_ylabel(r"training loss $L_S$")
+    ax_e.set_ylabel("training error")
+    for ax in (ax_l, ax_e):
+        ax.set_xlabel(r"iteration $k$")
+    ax_l.legend(fontsize="small")
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    return fig
+
+
+def gradient_bound_trajectories(tracks, *, n, width, phi, ax=None):
+    """Chapter 13: along GD runs (``classification.RunTracker`` results, one per seed), the
+    squared gradient of the last hidden layer ||grad_{W_L} L_S||_F^2 and over all layers,
+    against the loss L_S, with Zou et al.'s Theorem 5.3(vii) lower bound
+    (m phi / n^5)(sum_i l')^2 at C1 = 1, evaluated at the same points."""
+    fig, ax = new_axes(ax, figsize=(6, 4))
+    names = (r"$\|\nabla_W L_S\|_F^2$, all layers",
+             r"$\|\nabla_{W_L} L_S\|_F^2$, last hidden layer",
+             r"bound $(m\phi/n^5)(\sum_i \ell')^2$ with $C_1 = 1$")
+    for s, r in enumerate(tracks):
+        lab = names if s == 0 else (None, None, None)
+        ax.loglog(r["loss"], r["all"], color="C1", lw=1, label=lab[0])
+        ax.loglog(r["loss"], r["last"], color="C0", lw=1, label=lab[1])
+        ax.loglog(r["loss"], width * phi / n ** 5 * r["dloss_sum"] ** 2, color="C3", ls="--",
+                  lw=1, label=lab[2])
+    ax.set_xlabel(r"training loss $L_S$")
+    ax.set_ylabel("squared gradient norm")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width):
+    """Chapter 13: kappa = min over a run of n^2 ||grad_{W_L} L_S||_F^2 / (m (sum_i l')^2)
+    against phi (left, arrays (seeds, len(phis))) and against n (right), median and min-max
+    band over seeds, with the shapes phi and n^{-3} that Zou et al.'s Theorem 5.3(vii) allows
+    (kappa >= C1 phi / n^3), drawn through the first median."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    for ax, x, K, shape, name in ((a1, phis, kappa_phi, 1.0, r"separation $\phi$"),
+                                  (a2, ns, kappa_n, -3.0, r"number of examples $n$")):
+        x = np.asarray(x, dtype=float)
+        seed_band(ax, x, K, marker="o", label="measured (median, min-max over seeds)")
+        k0 = float(np.median(np.asarray(K)[:, 0]))
+        power = r"\phi" if shape > 0 else r"n^{-3}"
+        ax.plot(x, k0 * (x / x[0]) ** shape, "k--", lw=1,
+                label=rf"theorem's shape ${power}$ (through the first point)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(name)
+        ax.set_ylabel(r"$\kappa = \min_k n^2\|\nabla_{W_L}L_S\|_F^2 / (m(\sum_i\ell')^2)$")
+        ax.legend(fontsize="x-small")
+    a1.set_title(f"m = {width}, n fixed", fontsize="medium")
+    a2.set_title(rf"m = {width}, $\phi$ fixed", fontsize="medium")
+    return fig
+
+
+def path_vs_region(widths, measured, *, theory_widths, tau_lemmas, tau_proofs, path_bound,
+                   run_bound=None, ax=None):
+    """Chapter 14: against the width m, the measured distance max_k max_l ||W_l(k) - W_l(0)||_2
+    of GD runs (``measured``: (seeds, len(widths)), median and band), the path-length bound of
+    Zou et al.'s proof at the theorem's K eta (``path_bound`` on ``theory_widths``), the
+    perturbation levels tau of Theorem 5.3 and of the proofs (constants 1), and optionally
+    Lemma 5.5's bound at the runs' own k eta (``run_bound``, (seeds, len(widths)))."""
+    fig, ax = new_axes(ax, figsize=(7, 4.2))
+    tw = np.asarray(theory_widths, dtype=float)
+    ax.loglog(tw, path_bound, "C3-", label="path-length bound at the theorem's $K\\eta$")
+    ax.loglog(tw, tau_lemmas, "C2--", label=r"$\tau$ of Theorem 5.3 (lemmas)")
+    ax.loglog(tw, tau_proofs, "C4:", label=r"$\tau = n^{-9}L^{-17}\phi^3$ (proofs)")
+    if run_bound is not None:
+        seed_band(ax, widths, run_bound, color="C1", marker="s",
+                    label=r"Lemma 5.5's bound at the runs' own $k\eta$")
+    seed_band(ax, widths, measured, color="C0", marker="o",
+                label=r"measured $\max_{k,l}\|W_l(k)-W_l(0)\|_2$")
+    ax.set_xlabel(r"width $m$")
+    ax.set_ylabel(r"spectral distance from $W(0)$")
+    ax.legend(fontsize="x-small", loc="lower left")
+    return fig
