@@ -9,19 +9,40 @@ static fallback; in Jupyter or Binder every control recomputes.
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
+from IPython.display import HTML, display
 
 STATIC_NOTE = ("On the website this figure shows the initial settings; run the lesson "
                "(Binder, Jupyter) to move the controls.")
 
 
-def interactive_figure(plot_fn, *, continuous_update: bool = False, **controls) -> W.VBox:
+def figure_html(fig: plt.Figure, alt: str) -> str:
+    """``fig`` as an ``<img>`` (PNG inlined) whose alt text is ``alt``; closes ``fig``."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            'style="max-width: 100%">')
+
+
+def interactive_figure(plot_fn, *, alt, continuous_update: bool = False,
+                       **controls) -> W.VBox:
     """A VBox of ``controls`` above an Output that shows ``plot_fn(**values)``.
 
     ``plot_fn`` draws with matplotlib (it may create its own figure and return it, or draw on
     the current one). ``controls`` maps each keyword of ``plot_fn`` to an ipywidgets control.
+    ``alt`` describes the figure for a reader who cannot see it (screen reader, image not
+    loaded): a string, or a function of the control values returning one.
     """
+    if not (callable(alt) or (isinstance(alt, str) and alt.strip())):
+        raise ValueError("interactive_figure needs alt=: a sentence saying what the figure shows "
+                         "(or a function of the control values that returns one)")
     if not controls:
         raise ValueError("interactive_figure needs at least one control, e.g. n=IntSlider(...)")
     for name, c in controls.items():
@@ -38,7 +59,8 @@ def interactive_figure(plot_fn, *, continuous_update: bool = False, **controls) 
             out.clear_output(wait=True)
             fig = plot_fn(**values)
             fig = fig if isinstance(fig, plt.Figure) else plt.gcf()
-            plt.show(fig)   # inline backend: captured into the Output, then closed
+            text = alt(**values) if callable(alt) else alt
+            display(HTML(figure_html(fig, text)))
 
     for c in controls.values():
         c.observe(redraw, names="value")
