@@ -172,3 +172,153 @@ def test_chapter_10_12_plots_draw_what_they_compute():
     fig = plots.deep_gd_run(depth=2, log2_width=4, n=4, steps=10)
     assert len(fig.axes) == 2 and len(fig.axes[1].patches) == 2
     plt.close("all")
+
+
+# --- Chapter 12: the skeleton of the proof, separation, depth, batch size --------------------
+def test_skeleton_formulas_and_their_crossing():
+    X, y = deep.azls_data(6, 5, seed=0)
+    b = allen_zhu_deep(X, y, depth=3, eps=1e-2)
+    n, L, d = 6, 3, b.delta
+    m = 1e6
+    assert b.path_bound(m) == pytest.approx(n**3 * math.log(m) / (d * 1e3))
+    assert b.validity_radius(m) == pytest.approx(d**1.5 / (n**4.5 * L**6 * math.log(m) ** 3))
+    mc = b.crossing_width()
+    # at the crossing both bounds agree, and m = n^15 L^12 log^8 m / delta^5 holds
+    assert b.path_bound(mc) == pytest.approx(b.validity_radius(mc), rel=1e-9)
+    assert mc == pytest.approx(n**15 * L**12 * math.log(mc) ** 8 / d**5, rel=1e-9)
+    # the path bound is outside the ball below the crossing and inside beyond it
+    assert b.path_bound(mc / 10) > b.validity_radius(mc / 10)
+    assert b.path_bound(mc * 10) < b.validity_radius(mc * 10)
+    # the ball hardly depends on m (log^3), the path shrinks like 1/sqrt(m) (up to log m)
+    assert b.validity_radius(1e8) / b.validity_radius(1e4) == pytest.approx(0.125)
+    assert b.path_bound(1e8) / b.path_bound(1e4) == pytest.approx(2 / 100)
+    assert mc < b.width                          # the theorem's width has other conditions too
+    with pytest.raises(ValueError, match="width"):
+        b.path_bound(1.0)
+
+
+def test_sgd_theorem_shape_in_the_batch_size():
+    X, y = deep.azls_data(8, 5, seed=1)
+    b = allen_zhu_deep(X, y, depth=2, eps=1e-3)
+    n, L, d, m = 8, 2, b.delta, 1e5
+    assert b.sgd_lr_at(m, 4) == pytest.approx(4 * d / (n**5 * L**2 * m * math.log(m) ** 2))
+    assert b.sgd_lr_at(m, 8) == pytest.approx(2 * b.sgd_lr_at(m, 4))          # eta ~ b
+    assert b.sgd_iterations(2) == pytest.approx(n**7 * L**2 / (2 * d**2) * math.log(1e3))
+    assert b.sgd_iterations(1) * 1 == pytest.approx(b.sgd_iterations(8) * 8)   # T b constant
+    for bad in (0, 9, 2.0, True):
+        with pytest.raises(ValueError, match="batch size"):
+            b.sgd_iterations(bad)
+
+
+def test_representation_distances_by_hand_and_against_the_kernel_limit():
+    net = az(m=3, depth=1, d=2)
+    X = torch.tensor([[0.6, 0.8], [0.8, 0.6]], dtype=torch.float64)
+    h0 = torch.relu(X @ net.A.T)
+    h1 = torch.relu(h0 @ net.W1.T)
+    D = deep.representation_distances(net, X)
+    assert D.shape == (2, 2, 2)
+    for layer, h in enumerate((h0, h1)):
+        u = h / h.norm(dim=1, keepdim=True)
+        assert float(D[layer, 0, 1]) == pytest.approx(float((u[0] - u[1]).norm().detach()))
+    # infinite width: one ReLU layer maps the cosine rho to kappa_1(rho) (written out here)
+    Xs, _ = deep.azls_data(5, 6, seed=2)
+    rho = (Xs @ Xs.T).clamp(-1, 1)
+    k1 = (torch.sqrt(1 - rho**2) + (math.pi - torch.arccos(rho)) * rho) / math.pi
+    P = deep.predicted_distances(Xs, 3)
+    off = ~torch.eye(5, dtype=torch.bool)
+    torch.testing.assert_close(P[0][off], torch.sqrt(2 - 2 * k1)[off])
+    assert np.all(np.diff(deep.min_offdiagonal(P)) < 0)      # the closest pair gets closer
+    M = deep.representation_distances(az(m=4096, depth=2, seed=3), Xs)
+    assert float((M - P)[:, off].abs().max()) < 0.05
+    with pytest.raises(ValueError, match="layers"):
+        deep.predicted_distances(Xs, 0)
+
+
+def test_separation_decay_is_the_small_distance_law_of_kappa1():
+    # two unit vectors at distance D0: iterate the cosine through kappa_1 and compare
+    from overparam.kernels import kappa1
+    for D0 in (0.02, 0.1):
+        rho = torch.tensor(1 - D0**2 / 2, dtype=torch.float64)
+        exact = []
+        for _ in range(30):
+            rho = kappa1(rho)
+            exact.append(math.sqrt(2 - 2 * float(rho)))
+        approx = deep.separation_decay(D0, np.arange(1, 31))
+        np.testing.assert_allclose(approx, exact, rtol=5 * D0)   # error O(D0) relative
+    assert deep.separation_decay(0.1, 3 * math.pi / 0.1) == pytest.approx(0.05)
+    np.testing.assert_allclose(deep.min_offdiagonal(torch.tensor([[[0.0, 2.0], [3.0, 0.0]]])), [2.0])
+
+
+def test_path_lengths_bound_the_distance_and_one_step_is_lr_times_gradient():
+    X, y = deep.azls_data(5, 6, seed=0)
+    r = deep.path_lengths(X, y, widths=[32, 64], depth=2, seeds=[0, 1], steps=20)
+    assert r["arc"].shape == (2, 2)
+    assert np.all(r["arc"] >= r["distance"] * (1 - 1e-9))   # triangle inequality
+    assert np.all(r["loss_ratio"] < 1)
+    one = deep.path_lengths(X, y, widths=[32], depth=2, seeds=[0], steps=1)
+    net = az(m=32, depth=2, d=6, seed=0)
+    _, g = deep.layer_gradients(net, X, y)
+    assert one["arc"][0, 0] == pytest.approx(one["lr"][0, 0] * float(np.sqrt((g**2).sum())))
+    assert one["distance"][0, 0] == pytest.approx(one["arc"][0, 0] * float(g.max() / np.sqrt((g**2).sum())))
+
+
+def test_batch_size_runs_at_b_equal_n_is_gd_and_counts_examples():
+    X, y = deep.azls_data(4, 6, seed=0)
+    r = deep.batch_size_runs(X, y, m=32, depth=2, batches=[1, 4], seeds=[0, 1], lr_full=0.01,
+                             target=0.3, max_steps=3000)
+    net = az(m=32, depth=2, d=6, seed=1)
+    F0 = float(0.5 * ((net(X) - y) ** 2).sum().detach())
+    h = train(net, X, y, lr=0.01, steps=3000, record=("loss",), until={"loss": 0.3 * F0})
+    assert r["iterations"][1, 1] == h.steps[-1] and h.loss[-1] <= 0.3 * F0 < h.loss[-2]
+    np.testing.assert_allclose(r["examples"], r["iterations"] * np.array([[1], [4]]))
+    net = az(m=32, depth=2, d=6, seed=0)                 # b = 1: step lr_full / n, seeded batches
+    F0 = float(0.5 * ((net(X) - y) ** 2).sum().detach())
+    h = train(net, X, y, lr=0.01 / 4, steps=3000, batch_size=1, record=("loss",),
+              until={"loss": 0.3 * F0}, seed=0)
+    assert r["iterations"][0, 0] == h.steps[-1]
+    assert np.all(r["distance"] > 0)
+    with pytest.raises(ValueError, match="batch sizes"):
+        deep.batch_size_runs(X, y, m=8, depth=1, batches=[5], seeds=[0], lr_full=0.01)
+
+
+def test_depth_kernel_summary_at_depth_one_and_its_deep_limit():
+    from overparam.kernels import two_layer_ntk
+    X, _ = deep.azls_data(6, 5, seed=4)
+    s = deep.depth_kernel_summary(X, [1, 2048])
+    K1 = 2 * two_layer_ntk(X) / 2                      # Theta^1 = 2 (H + G), divided by L + 1
+    ev = torch.linalg.eigvalsh(K1)
+    assert s["lam_min"][0] == pytest.approx(float(ev[0]))
+    assert s["cond"][0] == pytest.approx(float(ev[-1] / ev[0]))
+    # Theta^L/(L+1) -> (3/4) I + (1/4) 1 1^T: eigenvalues 3/4 and 3/4 + n/4
+    assert abs(s["off_min"][1] - 0.25) < 0.01 and abs(s["off_max"][1] - 0.25) < 0.01
+    assert s["lam_min"][1] == pytest.approx(0.75, abs=0.01)
+    assert s["lam_max"][1] == pytest.approx(0.75 + 6 / 4, abs=0.05)
+
+
+def test_ntk_fluctuation_shrinks_with_the_width():
+    X, _ = deep.azls_data(4, 5, seed=0)
+    f = deep.ntk_fluctuation(X, depths=[2], widths=[16, 1024], seeds=range(3))
+    assert f.shape == (2, 1, 3)
+    assert np.median(f[1]) < np.median(f[0]) / 3           # 1/sqrt(m): a factor 8 expected
+
+
+def test_chapter_12_plots_draw_what_they_compute():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from overparam import plots
+
+    X, y = deep.azls_data(5, 6, seed=0)
+    b = allen_zhu_deep(X, y, depth=2)
+    arc = np.array([[1.0, 2.0], [0.5, 1.0]])
+    fig = plots.skeleton_plot(b, [10, 40], arc)
+    lines = {ln.get_label(): ln for ln in fig.axes[0].lines}
+    ln = [v for k, v in lines.items() if k.startswith("path bound")][0]
+    m0 = ln.get_xdata()[0]
+    assert ln.get_ydata()[0] == pytest.approx(b.path_bound(m0))
+    np.testing.assert_allclose(lines["measured path length"].get_ydata(), [1.5, 0.75])
+    fig = plots.batch_size_plot([1, 2, 4], {"iterations": np.array([[40.0], [20], [10]]),
+                                            "distance": np.ones((3, 1))})
+    ref = fig.axes[0].lines[1].get_ydata()
+    np.testing.assert_allclose(ref, [40, 20, 10])
+    plt.close("all")

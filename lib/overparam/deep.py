@@ -15,7 +15,13 @@ A and B fixed, W_1..W_L trained; loss F(W) = 1/2 sum_i (f(x_i) - y_i)^2 (``train
 - ``trajectory``: the above measured along a GD run (``train.train`` does the steps);
 - ``semismoothness_gap``: F(W + W') - F(W) - <grad F(W), W'> for ||W'||_2 = r;
 - ``azls_ntk``: the infinite-width NTK of the AZLS network (only W_1..W_L trained), built from
-  ``kernels.deep_ntk`` and ``kernels.deep_nngp``.
+  ``kernels.deep_ntk`` and ``kernels.deep_nngp``;
+- ``representation_distances``, ``predicted_distances``, ``separation_decay``: how the inputs'
+  separation survives the layers (why delta <= O(1/L));
+- ``path_lengths``, ``batch_size_runs``: the distance GD/SGD travels against the width and the
+  batch size (the skeleton of the proof, Chapter 12);
+- ``depth_kernel_summary``, ``ntk_fluctuation``: Theta^L as L grows, and its finite-width
+  fluctuations.
 """
 
 from __future__ import annotations
@@ -256,3 +262,158 @@ def azls_ntk(X, Y=None, *, depth: int):
     for h in range(1, depth + 2):                # dot Sigma^h = kappa0(rho^{h-1})
         first = first * kappa0(deep_nngp(X, Y, depth=h - 1) / scale)
     return deep_ntk(X, Y, depth=depth + 1) - deep_nngp(X, Y, depth=depth + 1) - first
+
+
+# --- separation through the layers: why delta <= O(1/L) (Chapter 12) -----------------------
+def representation_distances(model, X) -> torch.Tensor:
+    """(layers, n, n): the normalized distances ||h_{i,l}/||h_{i,l}|| - h_{j,l}/||h_{j,l}||||
+    of the post-activation vectors (for "allen_zhu", l = 0..L: h_0 = relu(A x), ..., h_L).
+    Allen-Zhu et al. (2019) need the inputs' delta-separation to survive the L layers at
+    initialization; this measures it. Chapter 12."""
+    X = check_inputs(X).to(device=model.device, dtype=model.dtype)
+    with torch.no_grad():
+        _, inputs, _ = model.forward_layers(X)
+    out = []
+    for h in inputs[1:]:
+        u = h / h.norm(dim=1, keepdim=True).clamp_min(1e-300)
+        out.append(torch.cdist(u, u))
+    return torch.stack(out).cpu()
+
+
+def predicted_distances(X, layers: int) -> torch.Tensor:
+    """(layers, n, n): the infinite-width value of ``representation_distances`` for l = 0..
+    layers-1. After k ReLU layers with N(0, 2/m) weights the cosine of two hidden vectors is
+    rho^(k) = kappa_1 iterated k times on x_i^T x_j (the NNGP recursion ``kernels.deep_nngp``),
+    so the distance is sqrt(2 - 2 rho^(l+1)). Chapter 12."""
+    if not isinstance(layers, int) or isinstance(layers, bool) or layers < 1:
+        raise ValueError(f"layers must be an integer >= 1, not {layers!r}")
+    X = check_inputs(X)
+    out = []
+    for k in range(1, layers + 1):
+        S = deep_nngp(X, depth=k)
+        s = torch.sqrt(torch.diagonal(S))
+        rho = (S / (s[:, None] * s[None, :])).clamp(-1.0, 1.0)
+        rho.fill_diagonal_(1.0)
+        out.append(torch.sqrt(2.0 - 2.0 * rho))
+    return torch.stack(out).cpu()
+
+
+def min_offdiagonal(D) -> np.ndarray:
+    """min_{i != j} D[..., i, j] over the last two axes (e.g. the closest pair in each layer of
+    ``representation_distances``). Chapter 12."""
+    D = as_tensor(D).to(torch.float64)
+    n = D.shape[-1]
+    mask = torch.eye(n, dtype=torch.bool, device=D.device)
+    return D.masked_fill(mask, math.inf).amin(dim=(-2, -1)).cpu().numpy()
+
+
+def separation_decay(delta0: float, layers) -> np.ndarray:
+    """The derived small-distance law of the kappa_1 map: two unit vectors at distance D have,
+    after one ReLU layer, distance D (1 - D/(3 pi) + O(D^2)), so 1/D grows by about 1/(3 pi)
+    per layer and D_l ~ D_0 / (1 + l D_0 / (3 pi)). D_L >= D_0 / 2 as long as L <= 3 pi / D_0:
+    the reason for delta <= O(1/L). Chapter 12."""
+    layers = np.asarray(layers, dtype=float)
+    return delta0 / (1.0 + layers * delta0 / (3.0 * math.pi))
+
+
+# --- the skeleton on numbers: path length against width (Chapter 12) -----------------------
+def path_lengths(X, y, *, widths, depth: int, seeds, steps: int, device="cpu") -> dict:
+    """Full-batch GD on ``DeepReLU("allen_zhu")`` with the stable step 1/lambda_max of the
+    empirical NTK at init (``train.suggested_lr``) for each width and seed. Returns arrays of
+    shape (len(widths), len(seeds)): ``arc`` = sum_k eta ||grad F(W(k))||_F (the length of the
+    path, which bounds every ||W_l(t) - W_l(0)||_2 along it), ``distance`` = max over steps and
+    layers of ||W_l(t) - W_l(0)||_F, ``loss_ratio`` = F(T)/F(0), and ``lr``. Allen-Zhu et al.
+    (2019): the proof bounds this path by n^3 log m / (delta sqrt m). Chapter 12."""
+    from .models import DeepReLU
+    from .train import suggested_lr
+
+    X = check_inputs(X, y)
+    widths, seeds = [int(m) for m in widths], [int(s) for s in seeds]
+    shape = (len(widths), len(seeds))
+    out = {k: np.zeros(shape) for k in ("arc", "distance", "loss_ratio", "lr")}
+    for a, m in enumerate(widths):
+        for b, s in enumerate(seeds):
+            net = DeepReLU(X.shape[1], m, depth, parameterization="allen_zhu", seed=s,
+                           device=device, dtype=X.dtype)
+            lr = suggested_lr(net, X)["stable"]
+            h = train(net, X, y, lr=lr, steps=steps, record=("loss", "grad_norm", "radius"),
+                      progress=False)
+            out["arc"][a, b] = lr * float(np.sum(h.grad_norm[:-1]))
+            out["distance"][a, b] = float(np.max(h.radius))
+            out["loss_ratio"][a, b] = h.loss[-1] / h.loss[0]
+            out["lr"][a, b] = lr
+    return out
+
+
+def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,
+                    target: float = 1e-2, max_steps: int = 20000, device="cpu") -> dict:
+    """SGD at one width with batch sizes b and step eta_b = (b/n) lr_full (the unbiased
+    minibatch gradient, ``train``'s convention; b = n is GD with lr_full), each run until
+    F <= target F(0). Returns arrays (len(batches), len(seeds)): ``iterations`` (steps taken;
+    max_steps if never reached), ``distance`` (max over layers of ||W_l - W_l(0)||_F when it
+    stopped), ``examples`` = iterations * b. Allen-Zhu et al.'s SGD theorem (as we recall it):
+    eta grows like b, T shrinks like 1/b, same width. Chapter 12."""
+    from .models import DeepReLU
+
+    X = check_inputs(X, y)
+    n = X.shape[0]
+    batches, seeds = [int(b) for b in batches], [int(s) for s in seeds]
+    if any(not 1 <= b <= n for b in batches):
+        raise ValueError(f"batch sizes must lie in 1..n = {n}, not {batches}")
+    shape = (len(batches), len(seeds))
+    out = {k: np.zeros(shape) for k in ("iterations", "distance")}
+    for a, b in enumerate(batches):
+        for c, s in enumerate(seeds):
+            net = DeepReLU(X.shape[1], m, depth, parameterization="allen_zhu", seed=s,
+                           device=device, dtype=X.dtype)
+            with torch.no_grad():
+                F0 = float(loss_value(net(X.to(net.device)), as_tensor(y).to(net.device), "square"))
+            h = train(net, X, y, lr=lr_full * b / n, steps=max_steps,
+                      batch_size=None if b == n else b, record=("loss", "radius"),
+                      until={"loss": target * F0}, seed=s, progress=False)
+            out["iterations"][a, c] = h.steps[-1]
+            out["distance"][a, c] = float(np.max(h.radius[-1]))
+    out["examples"] = out["iterations"] * np.array(batches, dtype=float)[:, None]
+    return out
+
+
+# --- depth and the kernel (Chapter 12) --------------------------------------------------------
+def depth_kernel_summary(X, depths) -> dict:
+    """For each depth L of ``depths``, Theta^L / (L + 1) (``kernels.deep_ntk``, unit diagonal):
+    ``off_min``, ``off_max`` (its off-diagonal entries), ``lam_min``, ``lam_max`` and ``cond``
+    (= lam_max / lam_min). For ReLU without bias, Theta^L/(L+1) -> (3/4) I + (1/4) 1 1^T as
+    L -> infinity for distinct unit inputs (Huang et al. 2020): lam_min -> 3/4,
+    lam_max -> 3/4 + n/4. Chapter 12."""
+    X = check_inputs(X)
+    rows = {k: [] for k in ("off_min", "off_max", "lam_min", "lam_max", "cond")}
+    n = X.shape[0]
+    mask = ~torch.eye(n, dtype=torch.bool)
+    for L in depths:
+        K = deep_ntk(X, depth=int(L)).cpu() / (int(L) + 1)
+        ev = torch.linalg.eigvalsh(0.5 * (K + K.T))
+        rows["off_min"].append(float(K[mask].min()))
+        rows["off_max"].append(float(K[mask].max()))
+        rows["lam_min"].append(float(ev[0]))
+        rows["lam_max"].append(float(ev[-1]))
+        rows["cond"].append(float(ev[-1] / ev[0]))
+    return {k: np.array(v) for k, v in rows.items()}
+
+
+def ntk_fluctuation(X, *, depths, widths, seeds, device="cpu") -> np.ndarray:
+    """||NTK_m - Theta^L||_F / ||Theta^L||_F for ``DeepReLU(parameterization="ntk")``
+    (``kernels.empirical_ntk`` against ``kernels.deep_ntk``), shape (len(widths), len(depths),
+    len(seeds)). The finite-width fluctuations grow with L/m (Hanin & Nica 2020). Ch. 12."""
+    from .kernels import empirical_ntk
+    from .models import DeepReLU
+
+    X = check_inputs(X)
+    out = np.zeros((len(widths), len(depths), len(seeds)))
+    for a, m in enumerate(widths):
+        for b, L in enumerate(depths):
+            T = deep_ntk(X, depth=int(L))
+            for c, s in enumerate(seeds):
+                net = DeepReLU(X.shape[1], int(m), int(L), parameterization="ntk", seed=int(s),
+                               device=device, dtype=X.dtype)
+                E = empirical_ntk(net, X).to(T)
+                out[a, b, c] = float(torch.linalg.norm(E - T) / torch.linalg.norm(T))
+    return out

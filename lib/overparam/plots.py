@@ -726,3 +726,133 @@ def path_vs_region(widths, measured, *, theory_widths, tau_lemmas, tau_proofs, p
     ax.set_ylabel(r"spectral distance from $W(0)$")
     ax.legend(fontsize="x-small", loc="lower left")
     return fig
+
+
+# --- Chapter 12 (Allen-Zhu et al.): the skeleton, separation, depth, batch size ---------------
+def skeleton_plot(bounds, widths, arc, *, ax=None):
+    """Chapter 12: against the width m (log-log), the lemmas' validity radius
+    ``bounds.validity_radius(m)`` (step 1), the proof's path bound ``bounds.path_bound(m)``
+    (step 2), their crossing ``bounds.crossing_width()`` (step 3), and the measured path length
+    ``arc`` ((len(widths), seeds): median and min-max band) with the line of slope -1/2 through
+    its median at the widest width, extended to the crossing."""
+    fig, ax = new_axes(ax, figsize=(7, 4.2))
+    widths = np.asarray(widths, float)
+    arc = np.asarray(arc, float)
+    mc = bounds.crossing_width()
+    grid = np.logspace(np.log10(widths[0]), np.log10(mc) + 2, 200)
+    ax.loglog(grid, [bounds.path_bound(m) for m in grid], "C3-",
+              label=r"path bound $n^3\log m/(\delta\sqrt{m})$")
+    ax.loglog(grid, [bounds.validity_radius(m) for m in grid], "C2--",
+              label=r"validity radius $\delta^{3/2}/(n^{9/2}L^6\log^3 m)$")
+    ax.axvline(mc, color="0.5", lw=0.8, ls=":")
+    ax.annotate(f"crossing\n$m \\approx$ {mc:.1e}", (mc, bounds.path_bound(mc)),
+                textcoords="offset points", xytext=(-80, 30), fontsize="x-small")
+    seed_band(ax, widths, arc.T, color="C0", marker="o", label="measured path length")
+    med = np.median(arc[-1])
+    ext = grid[grid >= widths[-1]]
+    ax.loglog(ext, med * (ext / widths[-1]) ** -0.5, "C0:", lw=1,
+              label=r"measured, extended with slope $-1/2$")
+    ax.set_xlabel(r"width $m$")
+    ax.set_ylabel(r"distance from $W(0)$")
+    ax.legend(fontsize="x-small", loc="lower left")
+    return fig
+
+
+def separation_through_layers(measured: dict, predicted, closed_form, *, ax=None):
+    """Chapter 12: the smallest normalized distance between two inputs' hidden vectors
+    h_{i,l} against the layer l: measured at each width of ``measured`` ({m: (seeds, layers)},
+    median and band), the infinite-width kappa_1 iteration ``predicted`` and the derived law
+    ``closed_form`` D_0 / (1 + l D_0/(3 pi)) (both of length ``layers``)."""
+    fig, ax = new_axes(ax)
+    layers = np.arange(len(predicted))
+    for k, (m, D) in enumerate(measured.items()):
+        seed_band(ax, layers, D, color=f"C{k}", label=f"measured, $m$ = {m}")
+    ax.plot(layers, predicted, "k-", lw=1, label=r"$m \to \infty$ ($\kappa_1$ iterated)")
+    ax.plot(layers, closed_form, "k--", lw=1,
+            label=r"$D_0/(1 + l\,D_0/(3\pi))$ (derived)")
+    ax.set_xlabel(r"layer $l$")
+    ax.set_ylabel(r"$\min_{i\neq j}$ distance of $h_{i,l}/\|h_{i,l}\|$")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def depth_kernel_plot(depths, summary: dict, n: int):
+    """Chapter 12: Theta^L/(L+1) against the depth L (log scale): left, the smallest and
+    largest off-diagonal entries with the limit 1/4; right, lambda_min, lambda_max and the
+    condition number with their limits 3/4, 3/4 + n/4 and 1 + n/3
+    (``deep.depth_kernel_summary``)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    d = np.asarray(depths, float)
+    ax = axes[0]
+    ax.fill_between(d, summary["off_min"], summary["off_max"], color="C0", alpha=0.3, lw=0,
+                    label="off-diagonal entries (min to max)")
+    ax.axhline(0.25, color="k", ls="--", lw=1, label="limit 1/4")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"depth $L$")
+    ax.set_ylabel(r"$\Theta^{(L)}_{ij}/(L+1)$, $i \neq j$")
+    ax.legend(fontsize="x-small")
+    ax = axes[1]
+    ax.loglog(d, summary["lam_min"], "C0o-", ms=3, label=r"$\lambda_{\min}/(L+1)$")
+    ax.loglog(d, summary["lam_max"], "C1s-", ms=3, label=r"$\lambda_{\max}/(L+1)$")
+    ax.loglog(d, summary["cond"], "C2^-", ms=3, label=r"condition number")
+    for v, c in ((0.75, "C0"), (0.75 + n / 4, "C1"), (1 + n / 3, "C2")):
+        ax.axhline(v, color=c, ls="--", lw=0.8)
+    ax.set_xlabel(r"depth $L$")
+    ax.set_ylabel("value (dashed: the limits)")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def depth_generalization_plot(depths, test_mse, constant_mse, prediction_std, *, ax=None):
+    """Chapter 12: kernel regression with Theta^L on a teacher task against the depth L: the
+    test mean squared error, the error of the best constant (the training mean), and the
+    standard deviation of the test predictions."""
+    fig, ax = new_axes(ax)
+    ax.semilogx(depths, test_mse, "C0o-", ms=3, label="test error of kernel regression")
+    ax.axhline(constant_mse, color="C3", ls="--", lw=1, label="test error of a constant")
+    ax.semilogx(depths, prediction_std, "C1s-", ms=3, label="std of the test predictions")
+    ax.set_xlabel(r"depth $L$")
+    ax.set_ylabel("mean squared error / std")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def fluctuation_plot(depths, fluct: dict, *, ax=None):
+    """Chapter 12: relative deviation ||NTK_m - Theta^L||_F/||Theta^L||_F against L/m, one
+    median-and-band curve per width ({m: (len(depths), seeds)}, ``deep.ntk_fluctuation``)."""
+    fig, ax = new_axes(ax)
+    for k, (m, F) in enumerate(fluct.items()):
+        seed_band(ax, np.asarray(depths, float) / m, np.asarray(F).T, color=f"C{k}", marker="o",
+                  label=f"$m$ = {m}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$L/m$")
+    ax.set_ylabel(r"$\|\mathrm{NTK}_m - \Theta^{(L)}\|_F/\|\Theta^{(L)}\|_F$")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def batch_size_plot(batches, runs: dict):
+    """Chapter 12: SGD at one width with step (b/n) eta: left, the iterations to reach the
+    target against b (median and band) with the shape 1/b of the recalled SGD theorem through
+    the median at the largest b (b = n is GD); right, the distance travelled
+    (``deep.batch_size_runs``)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    b = np.asarray(batches, float)
+    it = np.asarray(runs["iterations"], float)
+    seed_band(axes[0], b, it.T, color="C0", marker="o", label="measured")
+    axes[0].plot(b, np.median(it[-1]) * b[-1] / b, "k--", lw=1,
+                 label=r"$\propto 1/b$ (the theorem's shape)")
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel(r"batch size $b$")
+    axes[0].set_ylabel("iterations to the target")
+    axes[0].legend(fontsize="x-small")
+    seed_band(axes[1], b, np.asarray(runs["distance"], float).T, color="C1", marker="s",
+              label="measured")
+    axes[1].set_xscale("log")
+    axes[1].set_ylim(0, None)
+    axes[1].set_xlabel(r"batch size $b$")
+    axes[1].set_ylabel(r"$\max_l\|W_l - W_l(0)\|_F$ at the target")
+    axes[1].legend(fontsize="x-small")
+    return fig
