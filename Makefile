@@ -31,10 +31,15 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# Incremental: Sphinx rewrites only the pages whose sources changed, and when none did it
+# copies no static files at all (and myst-nb then expects _static to be there). So _static is
+# never deleted on its own: a build without it starts from scratch, and the vendored files
+# (book/_vendor, which Sphinx would not re-copy when no page changed) are synced after every
+# build. tests/test_build.py runs this target twice in a copy of the repository.
 book: install
-	@# _static is re-copied in full so that an updated vendored file (book/_vendor) is never stale.
-	rm -rf _build/html/_static
+	@test -d _build/html/_static || rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	cp -R book/_vendor/. _build/html/_static/
 	@echo
 	@echo "The website is in _build/html. Open it with:"
 	@echo "    python3 -m http.server -d _build/html 8000   # then visit http://localhost:8000"
