@@ -1,12 +1,14 @@
 """Generalization and the data-dependent quantity of Arora et al. (2019) (Chapter 15).
 
-Arora, Du, Hu, Li & Wang (2019) bound the test error of Du et al.'s two-layer net trained by
-GD (only W trains, a fixed) by a quantity proportional to
-    sqrt( y^T (H^infty)^{-1} y / n ),
+Arora, Du, Hu, Li & Wang (2019), Theorem 5.1, bound the population loss (for a 1-Lipschitz loss
+with values in [0, 1]) of Du et al.'s two-layer net trained by GD (only W trains, a fixed),
+initialized with w_r ~ N(0, kappa^2 I) for a small kappa = O(lambda_0 delta / n), by
+    sqrt( 2 y^T (H^infty)^{-1} y / n ) + O( sqrt( log(n / (lambda_0 delta)) / n ) ),
 with H^infty Du et al.'s Gram matrix (``kernels.h_infinity``). Labels aligned with the top
-eigenvectors of H^infty keep it small; random labels make it large. This module computes it,
-loads a small real data set that ships with scikit-learn (8x8 handwritten digits), replaces a
-fraction of its labels by random ones, and measures the test error of a trained net.
+eigenvectors of H^infty keep it small; random labels make it large. This module computes
+sqrt(y^T (H^infty)^{-1} y / n), loads a small real data set that ships with scikit-learn (8x8
+handwritten digits), replaces a fraction of its labels by random ones, and measures the test
+error of a trained net (with Du et al.'s initialization, kappa = 1: outside the theorem).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from .train import train
 
 def arora_complexity(X, y) -> float:
     """Chapter 15, Arora et al. (2019): sqrt(y^T (H^infty)^{-1} y / n), the data-dependent
-    quantity their generalization bound is proportional to (H^infty = ``h_infinity(X)``,
+    quantity of their generalization bound, Theorem 5.1 (whose first term is sqrt(2) times it;
+    H^infty = ``h_infinity(X)``,
     solved with a Cholesky factorization; needs unit-norm, non-parallel inputs)."""
     X = check_inputs(X, y)
     y = as_tensor(y).to(device=X.device, dtype=X.dtype)
@@ -102,9 +105,9 @@ class LabelNoiseResult:
 def label_noise_run(X, y, X_test, y_test, *, fraction: float, m: int = 1000, steps: int = 1000,
                     lr: float | None = None, seed: int = 0) -> LabelNoiseResult:
     """Chapter 15: randomize a ``fraction`` of the training labels, compute Arora et al.'s
-    quantity, train Du et al.'s net (``TwoLayerReLU``, only W trains, 1/2-sum square loss,
-    ``train.train``, step 1/lambda_max(H^infty) by default) and measure the test error of
-    sign(f) against the true test labels."""
+    quantity, train Du et al.'s net (``TwoLayerReLU``, w_r(0) ~ N(0, I), only W trains, 1/2-sum
+    square loss, ``train.train``, step 1/lambda_max(H^infty) by default) and measure the test
+    error of sign(f) against the true test labels."""
     y_noisy = randomize_labels(y, fraction, seed=seed)
     comp = arora_complexity(X, y_noisy)
     if lr is None:

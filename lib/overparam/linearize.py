@@ -2,7 +2,7 @@
 
 Around its initialization theta_0 a network f(x; theta) has the first-order Taylor model
     f_lin(x; theta) = f(x; theta_0) + J(x) (theta - theta_0),   J(x) = df(x; theta_0)/dtheta
-(Jacot et al. 2018; Arora et al. 2019, Section 3). f_lin is linear in theta, so gradient
+(Jacot et al. 2018; Lee et al. 2019, eq. (5)). f_lin is linear in theta, so gradient
 descent on Du et al.'s 1/2-sum square loss moves its predictions exactly by the empirical NTK
 at initialization, K = J J^T:
     u(k+1) = u(k) - lr K_XX (u(k) - y),     u_*(k+1) = u_*(k) - lr K_*X (u(k) - y)
