@@ -6,7 +6,7 @@
 
 Benchmarks: gd_step (three rows: train vs its matrix products, vs torch.nn + SGD, with
 records), sweep, deep_ntk, empirical_ntk, figure1, lessons (writes lesson_resources.md), make_test
-(a clean clone's `make test`).
+(a clean clone's `make test`), grading (50 submissions with 2 jobs; writes grading_throughput.md).
 Every figure is a ratio of timings taken in the same run, the two sides alternating, because
 the machine is shared and noisy. Not part of `make test`.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import bench_grading  # noqa: E402
 import bench_kernels  # noqa: E402
 import bench_make_test  # noqa: E402
 import bench_training  # noqa: E402
@@ -35,13 +36,15 @@ BENCHMARKS = {
     "empirical_ntk": bench_kernels.empirical_ntk_bench,
     "figure1": bench_training.figure1,
     "make_test": bench_make_test.make_test_bench,
+    "grading": bench_grading.grading_bench,
 }
 ALL = [k for k in BENCHMARKS if k != "make_test"] + ["lessons", "make_test"]
 SKIPPED = {"gd_step": "one full-batch GD step via `train` (three rows)",
            "sweep": "`sweep` vs a loop of `train` calls", "deep_ntk": "`deep_ntk`",
            "empirical_ntk": "`empirical_ntk`", "figure1": "Du et al. Figure 1 at the paper's scale",
            "lessons": "every lesson: time and peak memory",
-           "make_test": "`make test` on a clean clone"}
+           "make_test": "`make test` on a clean clone",
+           "grading": "`make grade`: submissions per minute"}
 
 NOTES = """\
 ## How each figure is measured

@@ -5,10 +5,13 @@
    ``python exercises/check.py --regenerate``);
 2. the student notebook leaks no solution and no hidden test;
 3. the reference solutions get full marks on every auto-graded question;
-4. the untouched student notebook gets zero on every auto-graded question.
+4. the untouched student notebook gets zero on every auto-graded question;
+5. every auto-graded question has at least two mutants (``<set>/source/mutants.yml``: the
+   reference solution with one plausible mistake) and every mutant loses points on its
+   question.
 
-Grading uses otter's local runner (``otter run``) through ``exercises/grading.py``, with a time
-limit per notebook. Exits non-zero on any failure, after a summary table.
+Grading goes through ``exercises/grading.py`` (``grade_one``), as ``make grade`` does, with a
+time limit per notebook. Exits non-zero on any failure, after a summary table.
 
     python exercises/check.py [--regenerate] [--jobs 2] [SET ...]
 """
@@ -78,13 +81,32 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
         rows.append(("no solution or hidden test in student notebook", not leaks,
                      f"found {leaks}" if leaks else ""))
 
-        # 3 and 4: grade the solutions and the untouched student notebook.
+        # 5. the mutant suite: notebooks written before grading starts
+        import nbformat
+
+        solution = nbformat.read(built["solution"], as_version=4)
+        suite, broken = [], []
+        for m in grading.mutants(set_name):
+            try:
+                path = Path(tmp) / f"mutant_{m['question']}_{m['name']}.ipynb"
+                nbformat.write(grading.mutant_notebook(solution, m), path)
+                suite.append((m, path))
+            except ValueError as e:
+                broken.append(str(e))
+
+        # 3, 4 and 5: grade the solutions, the untouched student notebook and the mutants.
         with ThreadPoolExecutor(max_workers=2) as pool:
             f_sol = pool.submit(grading.grade_one, built["solution"], set_name,
                                 timeout=TIMEOUT)
             f_stu = pool.submit(grading.grade_one, committed if committed.exists()
                                 else built["student"], set_name, timeout=TIMEOUT)
             sol, stu = f_sol.result(), f_stu.result()
+            # The mutants: two batches, each in one kernel (they are the instructor's code).
+            halves = [suite[0::2], suite[1::2]]
+            f_mut = [pool.submit(grading.grade_batch, [(p, [m["question"]]) for m, p in h],
+                                 set_name, timeout=TIMEOUT) for h in halves if h]
+            graded_mutants = [(m, r) for h, f in zip([h for h in halves if h], f_mut)
+                              for (m, _), r in zip(h, f.result())]
 
     full = {q["name"]: q["points"] for q in auto}
     bad = [f"{k}: {sol['scores'].get(k, 0):g}/{v:g}" for k, v in full.items()
@@ -99,6 +121,20 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
     rows.append(("untouched student notebook gets zero", ok,
                  f"status {stu['status']} {stu['message']} nonzero {nonzero} missing {missing}"
                  if not ok else f"0/{sum(full.values()):g} on {len(full)} questions"))
+    counts = {q["name"]: sum(m["question"] == q["name"] for m, _ in suite) for q in auto}
+    few = [f"{q}: {c}" for q, c in counts.items() if c < 2]
+    rows.append(("at least two mutants per auto-graded question", not few and not broken,
+                 "; ".join(few + broken) if few or broken
+                 else f"{len(suite)} mutants on {len(auto)} questions"))
+    survivors = []
+    for m, res in graded_mutants:
+        got = res["scores"].get(m["question"], 0.0)
+        if res["status"] not in ("ok", "errors") or got >= full[m["question"]] - 1e-9:
+            survivors.append(f"{m['question']}/{m['name']} ({res['status']}, "
+                             f"{got:g}/{full[m['question']]:g} {res['message'][:80]})".strip())
+    rows.append(("every mutant loses points on its question", not survivors,
+                 "full marks or not graded: " + "; ".join(survivors) if survivors
+                 else f"{len(graded_mutants)}/{len(graded_mutants)} lose points"))
     return rows
 
 

@@ -135,6 +135,49 @@ def tests(set_name: str) -> dict[str, list[dict]]:
     return out
 
 
+# --- the mutant suite: plausible wrong answers that must lose points -----------------------
+def mutants_file(set_name: str) -> Path:
+    return HERE / set_name / "source" / "mutants.yml"
+
+
+def mutants(set_name: str) -> list[dict]:
+    """The set's mutants: ``{"question", "name", "mistake", "replace": [[old, new], ...]}``,
+    read from ``<set>/source/mutants.yml`` (instructor material, beside the sources)."""
+    import yaml
+
+    path = mutants_file(set_name)
+    items = yaml.safe_load(path.read_text()) if path.exists() else []
+    for m in items:
+        missing = {"question", "name", "mistake", "replace"} - set(m)
+        if missing:
+            raise ValueError(f"{path}: mutant {m.get('name')} lacks {sorted(missing)}")
+    return items
+
+
+def mutant_notebook(solution, mutant: dict):
+    """The reference solution notebook with the mutant's replacements applied (each old text
+    must occur exactly once in the code cells), cut after its question's ``grader.check``
+    cell: later cells cannot change its answers, and leaving them out saves time."""
+    import copy
+
+    nb = copy.deepcopy(solution)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for old, new in mutant["replace"]:
+        hits = [c for c in code if old in c.source]
+        count = sum(c.source.count(old) for c in hits)
+        if count != 1:
+            raise ValueError(f"mutant {mutant['question']}/{mutant['name']}: {old!r} occurs "
+                             f"{count} times in the solutions (it must occur once); update "
+                             "mutants.yml to the current source")
+        hits[0].source = hits[0].source.replace(old, new)
+    check = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and re.fullmatch(rf"\s*grader\.check\(\s*[\"']{mutant['question']}[\"']\s*\)\s*",
+                              c.source)]
+    if check:
+        nb.cells = nb.cells[:check[0] + 1]
+    return nb
+
+
 # --- grading one submission: limits, killing what it started -------------------------------
 MARKER = "OVERPARAM_GRADING_ID"
 DEFAULT_MEMORY = 4 * 1024 ** 3
@@ -258,29 +301,51 @@ def grade_one(submission: Path, set_name: str, *, timeout: float, name: str | No
     ``timeout``, ``crashed`` (the kernel died, or the grader could not finish) or ``not a
     notebook``. ``only`` grades a subset of the questions. The submission itself is only read.
     """
-    import secrets
-
     submission = Path(submission)
     reason = is_notebook(submission)
     if reason:
         return {"status": "not a notebook", "scores": {}, "message": reason}
+    return _supervised([(submission, only)], set_name, timeout=timeout, memory=memory,
+                       name=name)[0]
+
+
+def grade_batch(notebooks: list[tuple[Path, list[str] | None]], set_name: str, *,
+                timeout: float) -> list[dict]:
+    """Grade several of the *instructor's own* notebooks (the mutants) one after the other in
+    one kernel, its namespace reset in between: never for submissions, which each get a
+    fresh kernel (``grade_one``)."""
+    return _supervised(notebooks, set_name, timeout=timeout, memory=DEFAULT_MEMORY)
+
+
+def _supervised(notebooks, set_name, *, timeout, memory, name=None) -> list[dict]:
+    import hmac
+    import secrets
+
     base = Path(tempfile.mkdtemp(prefix="grade_"))
+    os.chmod(base, 0o700)
     marker = secrets.token_hex(16)
     key = secrets.token_bytes(32)
     proc = None
+    n = len(notebooks)
+
+    def everyone(status, message):
+        return [{"status": status, "scores": {}, "message": message} for _ in range(n)]
+
     try:
         private = base / "private"
         private.mkdir(mode=0o700)
         work = base / "work"
         work.mkdir(mode=0o700)
-        copy = private / f"{name or set_name}.ipynb"
-        shutil.copyfile(submission, copy)            # graded from a copy, never the original
-        shutil.copyfile(submission, work / f"{set_name}.ipynb")   # for otter's init cell
+        items = []
+        for k, (path, only) in enumerate(notebooks):
+            copy = private / f"{k}_{name or set_name}.ipynb"
+            shutil.copyfile(path, copy)              # graded from a copy, never the original
+            items.append({"path": str(copy), "only": only})
+        shutil.copyfile(notebooks[0][0], work / f"{set_name}.ipynb")   # for otter's init cell
         result = private / "result.json"
-        job = {"notebook": str(copy), "set": set_name, "work": str(work),
-               "result": str(result), "memory": int(memory), "marker": marker,
-               "key": key.hex(), "deadline_s": float(timeout), "only": only,
-               "tests": {q: ts for q, ts in tests(set_name).items() if not only or q in only}}
+        job = {"notebooks": items, "set": set_name, "work": str(work), "result": str(result),
+               "memory": int(memory), "marker": marker, "key": key.hex(),
+               "deadline_s": float(timeout), "tests": tests(set_name)}
         log = open(private / "log.txt", "w")
         env = {k: v for k, v in os.environ.items() if k != MARKER}
         # One thread per submission: the problems are small and several gradings share the
@@ -296,25 +361,27 @@ def grade_one(submission: Path, set_name: str, *, timeout: float, name: str | No
             proc.stdin.close()
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            return {"status": "timeout", "scores": {},
-                    "message": f"stopped after the time limit of {timeout:g} s (an endless loop?)"}
+            return everyone("timeout", f"stopped after the time limit of {timeout:g} s "
+                                       "(an endless loop?)")
+        except BrokenPipeError:
+            proc.wait(timeout=timeout)
         finally:
             kill_all(proc.pid, marker)
             log.close()
         if not result.exists():
             lines = (private / "log.txt").read_text(errors="replace").strip().splitlines()
             last = lines[-1].strip() if lines else f"exit status {proc.returncode}"
-            return {"status": "crashed", "scores": {}, "message": f"grading stopped: {last[-300:]}"}
+            return everyone("crashed", f"grading stopped: {last[-300:]}")
         try:
             signed = json.loads(result.read_text())
             payload, sig = signed["payload"], signed["signature"]
-            import hmac
-            if not hmac.compare_digest(sig, _sign(key, payload)):
+            if not hmac.compare_digest(str(sig), _sign(key, str(payload))):
                 raise ValueError("bad signature")
             res = json.loads(payload)
+            if not isinstance(res, list) or len(res) != n:
+                raise ValueError("wrong length")
         except (ValueError, KeyError, TypeError):
-            return {"status": "tampered", "scores": {},
-                    "message": "the grader's result file was written by someone else"}
+            return everyone("tampered", "the grader's result file was written by someone else")
         return res
     finally:
         if proc is not None:
@@ -412,8 +479,9 @@ def _make_kernel_manager(work: Path, sandbox_spec: dict):
                                   connection_file=str(work / "kernel.json"))
 
 
-def supervise(job: dict) -> dict:
-    """Run one submission's notebook in a sandboxed kernel and its tests here; the result."""
+def supervise(job: dict) -> list[dict]:
+    """Run a submission's notebook in a sandboxed kernel and its tests here; the result (one
+    per notebook of ``job["notebooks"]``: more than one only for the instructor's mutants)."""
     import secrets
     import time
 
@@ -441,23 +509,18 @@ def supervise(job: dict) -> dict:
             "write_roots": [str(work), "/dev/null"],
             # Off only to show what the sandbox prevents (tests/test_grading_sandbox.py).
             "landlock": os.environ.get("OVERPARAM_GRADING_LANDLOCK", "on") != "off"}
-    nb = nbformat.read(job["notebook"], as_version=4)
+    scratch = nbformat.v4.new_notebook()       # the grader's own cells go here
     km = _make_kernel_manager(work, spec)
-    client = NotebookClient(nb, km=km, timeout=max(5, int(t_end - time.monotonic())),
+    client = NotebookClient(scratch, km=km, timeout=max(5, int(t_end - time.monotonic())),
                             allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(work)}})
-    errors: list[str] = []
-    res = {"status": "ok", "scores": {}, "message": ""}
-    tampered: list[str] = []
-    extra = [0]
 
     def run_code(code: str) -> str | None:
         """Execute ``code`` in the kernel; the error it raised, if any."""
         cell = nbformat.v4.new_code_cell(code)
-        nb.cells.append(cell)
-        extra[0] += 1
+        client.nb.cells.append(cell)
         client.timeout = max(1, int(t_end - time.monotonic()))
-        client.execute_cell(cell, len(nb.cells) - 1)
+        client.execute_cell(cell, len(client.nb.cells) - 1)
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error":
                 return f"{o.get('ename')}: {str(o.get('evalue'))[:200]}"
@@ -563,11 +626,27 @@ def supervise(job: dict) -> dict:
         return from_data(spec, arrays, name)
 
     clean = {"torch": torch, "np": np, "numpy": np, "math": __import__("math")}
-    try:
-        with client.setup_kernel(env=kernel_env, cwd=str(work)):
-            n_cells = len(nb.cells)
-            for i in range(n_cells):
-                cell = nb.cells[i]
+    import importlib
+    import inspect
+
+    describe = _clean_describe()
+    reference = {}
+    for path in WATCHED:
+        mod, _, attr = path.rpartition(":")
+        obj = importlib.import_module(mod)
+        for part in attr.split("."):
+            obj = inspect.getattr_static(obj, part) if isinstance(obj, type) \
+                else getattr(obj, part)
+        reference[path] = describe(obj)
+
+    def grade_notebook(nb, only) -> dict:
+        """Run one notebook's cells in the kernel, then the tests here."""
+        errors: list[str] = []
+        res = {"status": "ok", "scores": {}, "message": ""}
+        qtests = {q: ts for q, ts in job["tests"].items() if not only or q in only}
+        client.nb = nb
+        try:
+            for i, cell in enumerate(nb.cells):
                 if cell.cell_type != "code" or SKIPPED_CELL.fullmatch(cell.source):
                     continue
                 client.timeout = max(1, int(t_end - time.monotonic()))
@@ -582,30 +661,17 @@ def supervise(job: dict) -> dict:
             err = run_code(f"_overparam_grader.fingerprint({list(WATCHED)!r}, {str(out)!r})")
             spec, _ = response(out) if not err else ({}, {})
             theirs = spec.get("functions", {}) if isinstance(spec, dict) else {}
-            describe = _clean_describe()
-            import importlib
-            import inspect
-            for path in WATCHED:
-                mod, _, attr = path.rpartition(":")
-                obj = importlib.import_module(mod)
-                for part in attr.split("."):
-                    obj = inspect.getattr_static(obj, part) if isinstance(obj, type) \
-                        else getattr(obj, part)
-                if theirs.get(path) != describe(obj):
-                    tampered.append(path.replace(":", "."))
-                    print("fingerprint differs:", path, theirs.get(path), describe(obj),
-                          flush=True)
-            if tampered:
-                raise Tampered("replaced " + ", ".join(tampered[:6])
-                               + (" ..." if len(tampered) > 6 else ""))
+            replaced = [p.replace(":", ".") for p in WATCHED if theirs.get(p) != reference[p]]
+            if replaced:
+                raise Tampered("replaced " + ", ".join(replaced[:6])
+                               + (" ..." if len(replaced) > 6 else ""))
             touched: list[str] = []
-            for q, qtests in job["tests"].items():
+            for q, tests_q in qtests.items():
                 score, q_tampered = 0.0, None
-                for t in qtests:
+                for t in tests_q:
                     ns: dict = {}
                     exec(compile(t["source"], f"<{t['name']}>", "exec"), ns)
                     fn = ns[t["name"]]
-                    import inspect
                     try:
                         kwargs = {p: clean[p] if p in clean else fetch(p)
                                   for p in inspect.signature(fn).parameters}
@@ -621,21 +687,33 @@ def supervise(job: dict) -> dict:
             if touched:
                 res["status"] = "tampered"
                 res["message"] = "; ".join(touched)
-    except Tampered as e:
-        res = {"status": "tampered", "scores": {q: 0.0 for q in job["tests"]},
-               "message": str(e)}
+        except Tampered as e:
+            res = {"status": "tampered", "scores": {q: 0.0 for q in qtests}, "message": str(e)}
+        if res["status"] == "ok" and errors:
+            res["status"] = "errors"
+            res["message"] = "cells raised: " + "; ".join(errors[:3])
+        elif res["status"] == "tampered" and errors:
+            res["message"] += " (cells raised: " + "; ".join(errors[:2]) + ")"
+        return res
+
+    results: list[dict] = []
+    items = job["notebooks"]
+    try:
+        with client.setup_kernel(env=kernel_env, cwd=str(work)):
+            for k, item in enumerate(items):
+                if k:    # a batch of the instructor's own notebooks (mutants): a clean namespace
+                    run_code("get_ipython().reset(new_session=False)")
+                results.append(grade_notebook(nbformat.read(item["path"], as_version=4),
+                                              item.get("only")))
     except DeadKernelError as e:
         why = str(e).splitlines()[0][:120] if str(e) else "out of memory?"
-        res = {"status": "crashed", "scores": {}, "message": f"the kernel died ({why})"}
+        results.append({"status": "crashed", "scores": {}, "message": f"the kernel died ({why})"})
     except CellTimeoutError:
-        res = {"status": "timeout", "scores": {},
-               "message": f"stopped after the time limit of {job['deadline_s']:g} s"}
-    if res["status"] == "ok" and errors:
-        res["status"] = "errors"
-        res["message"] = "cells raised: " + "; ".join(errors[:3])
-    elif res["status"] == "tampered" and errors:
-        res["message"] += " (cells raised: " + "; ".join(errors[:2]) + ")"
-    return res
+        results.append({"status": "timeout", "scores": {},
+                        "message": f"stopped after the time limit of {job['deadline_s']:g} s"})
+    while len(results) < len(items):
+        results.append(dict(results[-1]))
+    return results
 
 
 def _supervisor_main() -> int:
@@ -645,11 +723,13 @@ def _supervisor_main() -> int:
         res = supervise(job)
     finally:
         import psutil
-        for p in psutil.Process().children(recursive=True):   # the kernel and its orphans
+        procs = psutil.Process().children(recursive=True)     # the kernel and its orphans
+        for p in procs:
             try:
                 p.kill()
             except psutil.NoSuchProcess:
                 pass
+        psutil.wait_procs(procs, timeout=5)                  # reaped here, not left as zombies
     payload = json.dumps(res)
     signed = {"payload": payload, "signature": _sign(bytes.fromhex(job["key"]), payload)}
     Path(job["result"]).write_text(json.dumps(signed))
