@@ -142,6 +142,31 @@ def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) 
     return X
 
 
+def model_input_dim(model) -> int | None:
+    """The input dimension d a network was built for: ``model.in_features`` for the course's
+    models, else the first ``in_features`` among its modules (``nn.Linear``); None if unknown."""
+    d = getattr(model, "in_features", None)
+    if d is None and hasattr(model, "modules"):
+        d = next((m.in_features for m in model.modules()
+                  if isinstance(getattr(m, "in_features", None), int)), None)
+    return d
+
+
+def check_model_input(model, X, *, name: str = "X") -> None:
+    """Chapter 2: a network built for inputs x in R^d takes data with d columns. Raises a
+    ``ValueError`` naming both dimensions when ``X`` (2-D, one input per row) has another
+    number; used by every function that takes a model and data (train, gram_matrix, ...)."""
+    d = model_input_dim(model)
+    shape = tuple(getattr(X, "shape", ()))
+    if d is None or len(shape) != 2 or shape[1] == d:
+        return
+    raise ValueError(
+        f"{name} has inputs of dimension d = {shape[1]} (shape {shape}), but the model was built "
+        f"for d = {d}: build the model for d = {shape[1]} ({name}.shape[1]) or pass inputs with "
+        f"{d} columns."
+    )
+
+
 def opposite_pairs(X, *, min_angle: float = 1e-6) -> list[tuple[int, int]]:
     """Pairs (i, j), i < j, of unit-norm rows with x_j = -x_i up to an angle of ``min_angle``
     radians. Each such pair has phi_{x_i}(w) - phi_{x_j}(w) = x_i for almost every w (with

@@ -28,7 +28,7 @@ import sys
 import numpy as np
 import torch
 
-from .data import check_inputs
+from .data import check_inputs, check_model_input
 from .device import as_tensor
 from .kernels import empirical_ntk, gram_matrix, lambda_max, two_layer_ntk
 from .models import TwoLayerReLU
@@ -86,6 +86,7 @@ def _validate(model, X, y, lr, steps, batch_size, loss, record, record_every):
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "forward_layers"):
         raise TypeError("model must be an overparam.models network (TwoLayerReLU or DeepReLU)")
     X = check_inputs(X, y)
+    check_model_input(model, X)
     y = as_tensor(y)
     if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a positive finite number, not {lr!r}")
@@ -143,6 +144,7 @@ def suggested_lr(model, X, loss: str = "square") -> dict:
     2/lambda_max for the 1/2-sum square loss; 8n/lambda_max for the mean logistic loss);
     for TwoLayerReLU also Du et al.'s Theorem 4.1 step lambda_0/n^2 (constant set to 1)."""
     X = as_tensor(X).to(device=model.device, dtype=model.dtype)
+    check_model_input(model, X)
     n = X.shape[0]
     out = {}
     if isinstance(model, TwoLayerReLU):
