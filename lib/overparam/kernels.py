@@ -165,7 +165,12 @@ def empirical_ntk(model, X, Y=None, *, per_layer: bool = False):
     backward pass over the batch for the course's ReLU chains; other ``nn.Module``s with a
     scalar output go through ``torch.func`` (vectorized Jacobians, in chunks).
     ``per_layer=True`` returns the list of each trained layer's contribution instead."""
+    from .data import check_model_input
+
     X = as_tensor(X)
+    check_model_input(model, X)
+    if Y is not None:
+        check_model_input(model, as_tensor(Y), name="Y")
     chain = hasattr(model, "forward_layers")
     Xm = model._prepare(X) if chain else X
     Ym = None if Y is None else (model._prepare(Y) if chain else as_tensor(Y))
@@ -212,8 +217,10 @@ def gram_matrix(model, X, *, parts: bool = False):
     (Thm 3.3); ``parts=True`` returns ``(H, G)`` (G is None when a is fixed). For any other model
     it is the empirical NTK J J^T.
     """
+    from .data import check_model_input
     from .models import TwoLayerReLU
 
+    check_model_input(model, as_tensor(X))
     if not isinstance(model, TwoLayerReLU):
         if parts:
             raise ValueError("parts=True is defined for TwoLayerReLU only")
