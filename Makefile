@@ -20,8 +20,17 @@ help:
 	@echo "make grade SET=set1_two_layer SUBMISSIONS=dir - grade a folder of submissions"
 	@echo "make bench  - run the benchmarks, write benchmarks/RESULTS.md"
 
+# Python versions the pinned packages support (numpy 2.4 needs 3.11; tested on 3.11). Kept
+# equal to pyproject.toml's requires-python and the README by tests/test_versions.py.
+PY_SUPPORTED := 3.11 3.12 3.13
+
 # .venv is (re)built when missing or older than requirements.txt / pyproject.toml.
 $(STAMP): requirements.txt pyproject.toml
+	@py=$(PY); test -x $$py || py=$(PYTHON); \
+	v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	case " $(PY_SUPPORTED) " in *" $$v "*) ;; *) \
+	  echo "make install: the course needs Python 3.11 to 3.13, but $$py is $${v:-not a working Python}: run e.g. make install PYTHON=python3.11 (after rm -rf $(VENV) if it exists)"; \
+	  exit 1;; esac
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -70,8 +79,9 @@ lessons: install
 	  lessons/*.ipynb book/intro.ipynb
 
 grade: install
-	@test -n "$(SET)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade SET=set1_two_layer SUBMISSIONS=path/to/folder [TIMEOUT=120]"; exit 2; }
-	$(PY) exercises/grade.py $(SET) "$(SUBMISSIONS)" --timeout $(or $(TIMEOUT),120) --out grades.csv
+	@test -n "$(SET)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade SET=set1_two_layer SUBMISSIONS=path/to/folder [TIMEOUT=120] [MEMORY=4G] [JOBS=1]"; exit 2; }
+	$(PY) exercises/grade.py $(SET) "$(SUBMISSIONS)" --timeout $(or $(TIMEOUT),120) \
+	  --memory $(or $(MEMORY),4G) --jobs $(or $(JOBS),1) --out grades.csv
 
 bench: install
 	$(PY) benchmarks/run.py
