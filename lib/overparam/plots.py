@@ -251,14 +251,14 @@ def zero_error_grid_plot(grid):
     for i, m in enumerate(grid.widths):
         seed_band(ax_it, bs, grid.stable[i].T, marker="o", label=f"m = {m}", color=f"C{i}")
         seed_band(ax_ep, bs, grid.epochs[i].T, marker="o", label=f"m = {m}", color=f"C{i}")
-    for ax, name in ((ax_it, "iterations"), (ax_ep, r"epochs ($k\,b/n$)")):
+    for ax, name in ((ax_it, "iterations"), (ax_ep, r"epochs ($kB/n$)")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(bs, [str(b) for b in bs])
         ax.yaxis.set_major_locator(plt.LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_xlabel(r"batch size $b$ ($b = n$ is GD)")
+        ax.set_xlabel(r"batch size $B$ ($B = n$ is GD)")
         ax.set_ylabel(name + " until the error stays 0")
         ax.legend(fontsize="small")
     return fig
@@ -697,8 +697,10 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width):
                 label=rf"theorem's shape ${power}$ (through the first point)")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel(name)
-        ax.set_ylabel(r"$\kappa = \min_k n^2\|\nabla_{W_L}L_S\|_F^2 / (m(\sum_i\ell')^2)$")
+        ax.set_ylabel(r"$\kappa$ (least value along a run)")
         ax.legend(fontsize="x-small")
     a1.set_title(f"m = {width}, n fixed", fontsize="medium")
     a2.set_title(rf"m = {width}, $\phi$ fixed", fontsize="medium")
