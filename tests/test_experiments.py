@@ -160,3 +160,46 @@ def test_figure1_lambda_min_is_that_of_the_gram_matrix_at_the_recorded_steps():
     assert res.lambda_min[0, 0] == pytest.approx(lambda_min(gram_matrix(net0, X)), rel=1e-10)
     with pytest.raises(ValueError, match="lambda_min_every"):
         figure1(n=5, d=3, widths=(4,), epochs=2, device="cpu", lambda_min_every=0)
+
+
+def test_figure1_in_the_span_of_the_inputs_follows_train_exactly():
+    """method="kernel" (one n x n x m product a step) and method="train" (overparam.train) are
+    the same GD in exact arithmetic: in float64 every record agrees to rounding, lambda_min(H(k))
+    (certified Lanczos vs a full eigvalsh of gram_matrix) included."""
+    kw = dict(n=30, d=12, widths=(15, 300, 3000), epochs=40, device="cpu", dtype=torch.float64,
+              seed=1, progress=False, lambda_min_every=7)
+    a, b = figure1(**kw, method="kernel"), figure1(**kw, method="train")
+    assert list(a.lambda_min_steps) == list(b.lambda_min_steps) == [0, 7, 14, 21, 28, 35, 40]
+    np.testing.assert_array_equal(a.flips, b.flips)
+    for name in ("loss", "radius", "lambda_min"):
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9, atol=1e-13)
+    assert np.all(a.loss[:, -1] < 0.03 * a.loss[:, 0])                # it did train
+
+
+def test_figure1_float32_loss_follows_float64_down_to_its_rounding_floor():
+    """The float32 run's residual norm ||u(k) - y|| = sqrt(2 L(k)) (its loss summed in float64)
+    stays within the float32 rounding of the predictions, sqrt(2 loss_floor), of the float64
+    run's at every step, while the loss falls through 14 orders of magnitude; the float64
+    run's floor is its own evaluation, 0. (Two layouts of the same GD in float32, ``train``'s,
+    flatten well above this floor: Chapter 6's panel (a) at the paper's scale.)"""
+    kw = dict(n=40, d=40, widths=(200, 5000), epochs=150, device="cpu", seed=0,
+              progress=False, lambda_min_every=150)
+    r64, r32 = figure1(**kw, dtype=torch.float64), figure1(**kw, dtype=torch.float32)
+    assert np.all(r64.loss_floor == 0) and np.all(r32.loss_floor < 1e-10)
+    assert np.all(r32.loss_floor > 0)
+    assert r64.loss[:, -1].max() < 1e-20 < 1e-13 * r64.loss[:, 0].min()
+    for j in range(2):
+        gap = np.abs(np.sqrt(r32.loss[j]) - np.sqrt(r64.loss[j]))
+        assert gap.max() <= 1.5 * np.sqrt(r32.loss_floor[j]), (j, gap.max(), r32.loss_floor[j])
+        assert r32.loss[j].min() < 10 * r32.loss_floor[j]      # it kept falling to the floor
+
+
+def test_figure1_paper_widths_preset():
+    from overparam.experiments.figure1 import PAPER_WIDTHS
+
+    res = figure1(n=6, d=4, widths="paper", epochs=1, device="cpu", progress=False)
+    assert tuple(res.widths) == PAPER_WIDTHS == (500, 1000, 2000, 4000, 8000)
+    with pytest.raises(ValueError, match="paper"):
+        figure1(n=6, d=4, widths="all", epochs=1, device="cpu")
+    with pytest.raises(ValueError, match="method"):
+        figure1(n=6, d=4, widths=(5,), epochs=1, device="cpu", method="fast")

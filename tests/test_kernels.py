@@ -9,7 +9,8 @@ import torch
 
 from overparam.data import sphere_data
 from overparam.kernels import (deep_nngp, deep_ntk, empirical_ntk, g_infinity, gram_matrix,
-                               h_infinity, kappa0, kappa1, lambda_max, lambda_min, two_layer_ntk)
+                               h_infinity, kappa0, kappa1, lambda_max, lambda_min,
+                               smallest_eigenpair, two_layer_ntk)
 from overparam.models import DeepReLU, TwoLayerReLU
 
 
@@ -236,3 +237,46 @@ def test_deep_ntk_matches_a_numpy_recursion_for_any_norms():
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
     np.testing.assert_allclose(deep_ntk(Xt, Yt, depth=6).numpy(), theta, rtol=1e-12)
     np.testing.assert_allclose(deep_nngp(Xt, Yt, depth=6).numpy(), sigma, rtol=1e-12)
+
+
+def test_smallest_eigenpair_warm_started_along_gd_matches_eigvalsh():
+    # H(k) of a narrow net along GD (lambda_min moves by several percent between records,
+    # clustered bottom eigenvalues): each warm-started answer within 1e-6 relative of a full
+    # eigvalsh (the method certifies 2e-7), its vector an eigenvector.
+    from overparam.train import train
+
+    X, y = sphere_data(120, 60, seed=0)
+    net = TwoLayerReLU(60, 80, seed=0, device="cpu")
+    v, checked = None, 0
+    for _ in range(5):
+        H = gram_matrix(net, X)
+        lam, v = smallest_eigenpair(H, start=v)
+        ref = float(torch.linalg.eigvalsh(H)[0])
+        assert abs(lam - ref) <= 1e-6 * abs(ref), (lam, ref)
+        assert float((H @ v - lam * v).norm()) < 1e-5 * abs(lam)
+        checked += 1
+        train(net, X, y, lr=0.5, steps=10, progress=False)
+    assert checked == 5
+
+
+def test_smallest_eigenpair_from_a_bad_start_still_finds_the_smallest():
+    # a start on the top eigenvector, and a matrix with a near-double bottom eigenvalue: the
+    # certificate catches a wrong answer and the full decomposition answers instead
+    g = torch.Generator().manual_seed(3)
+    Q, _ = torch.linalg.qr(torch.randn(50, 50, generator=g, dtype=torch.float64))
+    ev = torch.linspace(1.0, 5.0, 50, dtype=torch.float64)
+    ev[0], ev[1] = 0.3, 0.3 + 1e-9
+    A = Q @ torch.diag(ev) @ Q.T
+    for start in (Q[:, -1], Q[:, 1], torch.ones(50, dtype=torch.float64), None):
+        lam, _ = smallest_eigenpair(A, start=start)
+        assert abs(lam - 0.3) < 1e-7, (start, lam)
+    # an exact eigenvector of the second eigenvalue: the iteration stays on it (a converged
+    # Ritz pair, lam = 0.31), and only the Cholesky certificate sees an eigenvalue below
+    D = torch.diag(torch.cat([torch.tensor([0.3, 0.31], dtype=torch.float64),
+                              torch.linspace(1, 5, 48, dtype=torch.float64)]))
+    lam, v = smallest_eigenpair(D, start=torch.eye(50, dtype=torch.float64)[1])
+    assert lam == pytest.approx(0.3, abs=1e-12) and abs(float(v[0])) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="square"):
+        smallest_eigenpair(torch.ones(2, 3))
+    with pytest.raises(ValueError, match="entries"):
+        smallest_eigenpair(A, start=torch.ones(3))

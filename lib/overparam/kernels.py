@@ -137,6 +137,83 @@ def lambda_max(H) -> float:
     return float(torch.linalg.eigvalsh(0.5 * (H + H.T))[-1])
 
 
+def smallest_eigenpair(H, start=None, *, rtol: float = 1e-7, max_iter: int = 60):
+    """``(lambda_min(H), v)`` for a symmetric H, in float64; with ``start`` (a vector near the
+    bottom eigenvector, e.g. that of H(k) ten GD steps earlier: Chapter 6) without a full
+    eigendecomposition, certified to ``2 rtol`` relative.
+
+    1. rho = v^T H v / v^T v >= lambda_min for v = ``start``; a Cholesky factorization of
+       H - sigma I succeeds exactly when every eigenvalue exceeds sigma (Sylvester's law of
+       inertia): sigma = rho - delta, delta = 1e-3 rho, 4x larger until it succeeds.
+    2. Lanczos (full reorthogonalization) on (H - sigma I)^{-1}, two triangular solves a step,
+       whose largest eigenvalue 1/(lambda_min - sigma) stands far from the others, until the
+       Ritz vector x has ||H x - lam x|| <= rtol |lam|, lam = x^T H x >= lambda_min.
+    3. A Cholesky factorization of H - (lam - 2 rtol |lam|) I certifies lambda_min > that.
+    Where a step fails (a start far from the bottom of the spectrum), or without ``start``,
+    a full ``torch.linalg.eigh`` answers. Cost: two or three n^3/3 factorizations instead of
+    a full eigenvalue decomposition (benchmarks/RESULTS.md)."""
+    A = as_tensor(H)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"smallest_eigenpair needs a square matrix; got shape {tuple(A.shape)}")
+    A = A.to(torch.float64)
+    if not bool(torch.isfinite(A).all()):
+        raise ValueError("the matrix has NaN or inf entries")
+    A = 0.5 * (A + A.T)
+    n = A.shape[0]
+    if start is not None:
+        v = as_tensor(start).to(device=A.device, dtype=torch.float64).reshape(-1)
+        if v.shape[0] != n:
+            raise ValueError(f"start must have {n} entries; got {v.shape[0]}")
+        found = _smallest_from(A, v, rtol, max_iter) if float(v.norm()) > 0 else None
+        if found is not None:
+            return found
+    evals, evecs = torch.linalg.eigh(A)
+    return float(evals[0]), evecs[:, 0]
+
+
+def _smallest_from(A, v, rtol, max_iter):
+    """Steps 1-3 of ``smallest_eigenpair``; None where a step fails."""
+    n = A.shape[0]
+    eye = torch.eye(n, dtype=A.dtype, device=A.device)
+    v = v / v.norm()
+    rho = float(v @ (A @ v))
+    delta = 1e-3 * abs(rho) + 1e-12
+    for _ in range(6):                                    # 1. a certified lower bound sigma
+        sigma = rho - delta
+        L, info = torch.linalg.cholesky_ex(A - sigma * eye)
+        if int(info) == 0:
+            break
+        delta *= 4
+    else:
+        return None
+    Q = torch.zeros(max_iter + 1, n, dtype=A.dtype, device=A.device)
+    alpha = torch.zeros(max_iter, dtype=A.dtype)
+    beta = torch.zeros(max_iter, dtype=A.dtype)
+    Q[0] = v
+    for j in range(max_iter):                             # 2. Lanczos on (A - sigma I)^{-1}
+        w = torch.cholesky_solve(Q[j][:, None], L)[:, 0]
+        alpha[j] = w @ Q[j]
+        for _ in range(2):
+            w -= Q[:j + 1].T @ (Q[:j + 1] @ w)
+        beta[j] = w.norm()
+        if j % 3 == 2 or j == max_iter - 1 or float(beta[j]) == 0:
+            T = torch.diag(alpha[:j + 1]) + torch.diag(beta[:j], 1) + torch.diag(beta[:j], -1)
+            _, U = torch.linalg.eigh(T)
+            x = Q[:j + 1].T @ U[:, -1].to(A.device)
+            x = x / x.norm()
+            Ax = A @ x
+            lam = float(x @ Ax)
+            if float((Ax - lam * x).norm()) <= rtol * abs(lam):
+                low = lam - 2 * rtol * abs(lam)               # 3. the certificate
+                if low <= sigma or int(torch.linalg.cholesky_ex(A - low * eye)[1]) == 0:
+                    return lam, x
+                return None
+        if float(beta[j]) == 0:
+            return None
+        Q[j + 1] = w / beta[j]
+    return None
+
+
 def _layer_kernels(model, X, Y):
     """Per-layer terms of the empirical NTK of a ReLU chain: for a linear layer h = g W^T,
     <df(x)/dW, df(x')/dW> = (delta(x) . delta(x')) (g(x) . g(x')), with delta = df/dh from one
