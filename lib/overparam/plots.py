@@ -345,8 +345,8 @@ def step_size_demo(X, y, *, lr_scale, width=2000, steps=60, seed=0, ax=None):
             label=r"Thm 4.1: $L(0)(1-\eta\lambda_0/2)^k$")
     ax.set_yscale("log")
     ax.set_ylim(1e-12, 1e4 * loss0)
-    ax.set_xlabel("step k")
-    ax.set_ylabel("training loss")
+    ax.set_xlabel(r"step $k$")
+    ax.set_ylabel(r"training loss $L(W(k))$")
     ax.set_title(rf"$\eta\,\lambda_{{\max}}(H^\infty)$ = {lr_scale:g}")
     ax.legend(fontsize="small", loc="upper right")
     return fig
