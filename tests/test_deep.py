@@ -322,3 +322,13 @@ def test_chapter_12_plots_draw_what_they_compute():
     ref = fig.axes[0].lines[1].get_ydata()
     np.testing.assert_allclose(ref, [40, 20, 10])
     plt.close("all")
+
+
+def test_depth_regression_interpolates_and_flattens_with_depth():
+    X, y = deep.azls_data(30, 6, seed=3, labels="teacher")
+    r = deep.depth_regression(X[:10], y[:10], X[:10], y[:10], [1, 64])
+    np.testing.assert_allclose(r["mse"], 0.0, atol=1e-12)          # kernel regression interpolates
+    assert r["constant"] == pytest.approx(float(((y[:10] - y[:10].mean()) ** 2).mean()))
+    r = deep.depth_regression(X[:10], y[:10], X[10:], y[10:], [1, 1024])
+    assert r["std"][1] < r["std"][0] / 10                           # deep: nearly constant
+    assert r["mse"][1] > r["mse"][0]

@@ -417,3 +417,24 @@ def ntk_fluctuation(X, *, depths, widths, seeds, device="cpu") -> np.ndarray:
                 E = empirical_ntk(net, X).to(T)
                 out[a, b, c] = float(torch.linalg.norm(E - T) / torch.linalg.norm(T))
     return out
+
+
+def depth_regression(X_train, y_train, X_test, y_test, depths) -> dict:
+    """Kernel regression with Theta^L (``kernels.deep_ntk``, the trained infinitely wide
+    NTK-parameterized net, ``linearize.ntk_regression``) for each depth L: ``mse`` (test mean
+    squared error), ``std`` (spread of the test predictions) and ``constant`` (test error of
+    the training mean, the best a constant predictor does here). As L grows, Theta^L/(L+1)
+    forgets its inputs and the predictor tends to a constant away from the training points.
+    Chapter 12."""
+    from .linearize import ntk_regression
+
+    Xtr, Xte = check_inputs(X_train, y_train), check_inputs(X_test, y_test)
+    ytr = as_tensor(y_train).to(Xtr)
+    yte = as_tensor(y_test).to(Xtr)
+    mse, std = [], []
+    for L in depths:
+        p = ntk_regression(deep_ntk(Xtr, depth=int(L)), deep_ntk(Xte, Xtr, depth=int(L)), ytr)
+        mse.append(float(((p - yte) ** 2).mean()))
+        std.append(float(p.std()))
+    return {"mse": np.array(mse), "std": np.array(std),
+            "constant": float(((yte - ytr.mean()) ** 2).mean())}

@@ -806,13 +806,19 @@ def depth_kernel_plot(depths, summary: dict, n: int):
 
 
 def depth_generalization_plot(depths, test_mse, constant_mse, prediction_std, *, ax=None):
-    """Chapter 12: kernel regression with Theta^L on a teacher task against the depth L: the
-    test mean squared error, the error of the best constant (the training mean), and the
-    standard deviation of the test predictions."""
+    """Chapter 12: kernel regression with Theta^L on teacher tasks against the depth L, one
+    column per data seed (arrays (len(depths), seeds), median and min-max band): the test mean
+    squared error and the standard deviation of the test predictions; ``constant_mse`` (one
+    per seed) is the test error of the best constant, drawn at its median."""
     fig, ax = new_axes(ax)
-    ax.semilogx(depths, test_mse, "C0o-", ms=3, label="test error of kernel regression")
-    ax.axhline(constant_mse, color="C3", ls="--", lw=1, label="test error of a constant")
-    ax.semilogx(depths, prediction_std, "C1s-", ms=3, label="std of the test predictions")
+    d = np.asarray(depths, float)
+    seed_band(ax, d, np.asarray(test_mse, float).T, color="C0", marker="o",
+              label="test error of kernel regression")
+    seed_band(ax, d, np.asarray(prediction_std, float).T, color="C1", marker="s",
+              label="std of the test predictions")
+    ax.axhline(float(np.median(constant_mse)), color="C3", ls="--", lw=1,
+               label="test error of a constant (median)")
+    ax.set_xscale("log")
     ax.set_xlabel(r"depth $L$")
     ax.set_ylabel("mean squared error / std")
     ax.legend(fontsize="x-small")
@@ -852,8 +858,12 @@ def batch_size_plot(batches, runs: dict):
     axes[0].legend(fontsize="x-small")
     seed_band(axes[1], b, np.asarray(runs["distance"], float).T, color="C1", marker="s",
               label="measured")
-    axes[1].set_xscale("log")
     axes[1].set_ylim(0, None)
+    axes[0].yaxis.set_minor_formatter(plt.NullFormatter())
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xticks(b, [f"{v:g}" for v in b])
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
     axes[1].set_xlabel(r"batch size $b$")
     axes[1].set_ylabel(r"$\max_l\|W_l - W_l(0)\|_F$ at the target")
     axes[1].legend(fontsize="x-small")
