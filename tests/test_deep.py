@@ -262,6 +262,17 @@ def test_path_lengths_bound_the_distance_and_one_step_is_lr_times_gradient():
     assert one["distance"][0, 0] == pytest.approx(one["arc"][0, 0] * float(g.max() / np.sqrt((g**2).sum())))
 
 
+def test_path_length_barely_depends_on_the_step_size():
+    # GD with small steps follows the gradient-flow path: halving the step (twice the steps)
+    # changes the length little, while the length itself is far from zero
+    X, y = deep.azls_data(5, 6, seed=0)
+    full = deep.path_lengths(X, y, widths=[64], depth=2, seeds=[0], steps=150)
+    half = deep.path_lengths(X, y, widths=[64], depth=2, seeds=[0], steps=300, lr_scale=0.5)
+    assert half["lr"][0, 0] == pytest.approx(full["lr"][0, 0] / 2)
+    assert half["arc"][0, 0] == pytest.approx(full["arc"][0, 0], rel=0.1)
+    assert full["loss_ratio"][0, 0] < 1e-2
+
+
 def test_batch_size_runs_at_b_equal_n_is_gd_and_counts_examples():
     X, y = deep.azls_data(4, 6, seed=0)
     r = deep.batch_size_runs(X, y, m=32, depth=2, batches=[1, 4], seeds=[0, 1], lr_full=0.01,

@@ -317,9 +317,12 @@ def separation_decay(delta0: float, layers) -> np.ndarray:
 
 
 # --- the skeleton on numbers: path length against width (Chapter 12) -----------------------
-def path_lengths(X, y, *, widths, depth: int, seeds, steps: int, device="cpu") -> dict:
+def path_lengths(X, y, *, widths, depth: int, seeds, steps: int, lr_scale: float = 1.0,
+                 device="cpu") -> dict:
     """Full-batch GD on ``DeepReLU("allen_zhu")`` with the stable step 1/lambda_max of the
-    empirical NTK at init (``train.suggested_lr``) for each width and seed. Returns arrays of
+    empirical NTK at init (``train.suggested_lr``) times ``lr_scale`` for each width and seed
+    (a smaller step follows nearly the same gradient-flow path, so the length barely changes;
+    give it proportionally more steps). Returns arrays of
     shape (len(widths), len(seeds)): ``arc`` = sum_k eta ||grad F(W(k))||_F (the length of the
     path, which bounds every ||W_l(t) - W_l(0)||_2 along it), ``distance`` = max over steps and
     layers of ||W_l(t) - W_l(0)||_F, ``loss_ratio`` = F(T)/F(0), and ``lr``. Allen-Zhu et al.
@@ -335,7 +338,7 @@ def path_lengths(X, y, *, widths, depth: int, seeds, steps: int, device="cpu") -
         for b, s in enumerate(seeds):
             net = DeepReLU(X.shape[1], m, depth, parameterization="allen_zhu", seed=s,
                            device=device, dtype=X.dtype)
-            lr = suggested_lr(net, X)["stable"]
+            lr = lr_scale * suggested_lr(net, X)["stable"]
             h = train(net, X, y, lr=lr, steps=steps, record=("loss", "grad_norm", "radius"),
                       progress=False)
             out["arc"][a, b] = lr * float(np.sum(h.grad_norm[:-1]))
