@@ -702,8 +702,8 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width):
         ax.set_xlabel(name)
         ax.set_ylabel(r"$\kappa$ (least value along a run)")
         ax.legend(fontsize="x-small")
-    a1.set_title(f"m = {width}, n fixed", fontsize="medium")
-    a2.set_title(rf"m = {width}, $\phi$ fixed", fontsize="medium")
+    a1.set_title(rf"$m = {width}$, $n$ fixed", fontsize="medium")
+    a2.set_title(rf"$m = {width}$, $\phi$ fixed", fontsize="medium")
     return fig
 
 
