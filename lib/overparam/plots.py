@@ -859,7 +859,6 @@ def batch_size_plot(batches, runs: dict):
     seed_band(axes[1], b, np.asarray(runs["distance"], float).T, color="C1", marker="s",
               label="measured")
     axes[1].set_ylim(0, None)
-    axes[0].yaxis.set_minor_formatter(plt.NullFormatter())
     for ax in axes:
         ax.set_xscale("log")
         ax.set_xticks(b, [f"{v:g}" for v in b])
