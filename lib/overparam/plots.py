@@ -627,24 +627,24 @@ def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", 
 
 # --- seeds: median and band (Chapters 10-11) ---
 def median_band(x, Y, *, ax=None, label=None, color=None, fit_range=None, marker="o"):
-    """Log-log plot of seeded measurements Y (seeds, len(x)): the median over seeds as a line
-    with markers and the min-max band over seeds shaded. Returns (fig, slopes): the
-    least-squares slope of log Y against log x for each seed separately (only the x in
-    ``fit_range`` = (lo, hi), inclusive, when given), so a lesson prints the median slope with
-    its spread across seeds instead of one fit of a single run."""
+    """Like ``band_fit`` but for several curves on one axes (no fit line, one legend entry per
+    curve), with seeds along the *first* axis: Y has shape (seeds, len(x)). Draws the median
+    over seeds (line and markers) and the min-max band on log-log axes. Returns (fig, slopes),
+    ``seed_slopes`` of each seed (only the x in ``fit_range`` = (lo, hi), inclusive, when
+    given), so a lesson prints the median slope with its spread across seeds."""
     x = np.asarray(x, float)
     Y = np.atleast_2d(np.asarray(Y, float))
     if Y.shape[1] != x.size:
         raise ValueError(f"Y must have shape (seeds, {x.size}), got {Y.shape}")
     if not (np.all(x > 0) and np.all(Y > 0)):
         raise ValueError("median_band draws log-log axes: x and Y must be positive")
-    fig, ax = new_axes(ax)
-    line, = ax.loglog(x, np.median(Y, axis=0), marker=marker, ms=4, color=color, label=label)
-    ax.fill_between(x, Y.min(axis=0), Y.max(axis=0), color=line.get_color(), alpha=0.25, lw=0)
     keep = np.ones(x.size, bool) if fit_range is None else (x >= fit_range[0]) & (x <= fit_range[1])
     if keep.sum() < 2:
         raise ValueError("fit_range must contain at least two x values")
-    slopes = np.array([np.polyfit(np.log(x[keep]), np.log(row[keep]), 1)[0] for row in Y])
+    slopes = seed_slopes(x[keep], Y[:, keep].T)
+    fig, ax = new_axes(ax)
+    line, = ax.loglog(x, np.median(Y, axis=0), marker=marker, ms=4, color=color, label=label)
+    ax.fill_between(x, Y.min(axis=0), Y.max(axis=0), color=line.get_color(), alpha=0.25, lw=0)
     ax.xaxis.set_minor_formatter(plt.NullFormatter())      # no crowded 2x10^2, 3x10^2, ...
     if x.max() / x.min() < 100:                            # a short sweep: label its own x values
         ax.set_xticks(x, [f"{v:g}" for v in x])
