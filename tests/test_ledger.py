@@ -87,3 +87,30 @@ def test_the_ledger_page_renders_every_statement_of_the_toc():
         assert f"{{prf:ref}}`{label}`" in text
     assert (ROOT / "book" / "ledger.md").read_text().count("{statement-ledger}") == 1
     assert "book/ledger" in (ROOT / "_toc.yml").read_text()
+
+
+def test_the_ledger_page_is_rebuilt_when_a_lesson_changes():
+    # the extension's env-get-outdated handler names the pages holding the directive whenever
+    # a lesson is added, changed or removed, and nothing otherwise
+    handlers = {}
+
+    class App:
+        def add_directive(self, name, cls):
+            handlers["directive"] = name
+
+        def connect(self, event, fn):
+            handlers[event] = fn
+
+    meta = ledger.setup(App())
+    assert handlers["directive"] == "statement-ledger" and meta["parallel_read_safe"]
+
+    class Env:
+        ledger_docs = {"book/ledger"}
+
+    outdated = handlers["env-get-outdated"]
+    assert outdated(None, Env(), set(), {"lessons/03_gram_matrix"}, set()) == ["book/ledger"]
+    assert outdated(None, Env(), {"lessons/16_new"}, set(), set()) == ["book/ledger"]
+    assert outdated(None, Env(), set(), {"book/intro"}, set()) == []
+    env = Env()
+    handlers["env-purge-doc"](None, env, "book/ledger")
+    assert outdated(None, env, set(), {"lessons/03_gram_matrix"}, set()) == []
