@@ -15,7 +15,7 @@ test-lib test-lessons check-exercises test-site lessons: export OMP_NUM_THREADS 
 
 help:
 	@echo "make book   - build the website into _build/html (sets up .venv first)"
-	@echo "make test   - every check: library, lessons (nbval), exercises, website in a browser"
+	@echo "make test   - every check: lint, library, lessons (nbval), exercises, website and a lesson in JupyterLab in a browser"
 	@echo "make lessons          - re-execute every lesson in place (outputs and widget state)"
 	@echo "make grade SET=set1_two_layer SUBMISSIONS=dir - grade a folder of submissions"
 	@echo "make bench  - run the benchmarks, write benchmarks/RESULTS.md"
@@ -57,9 +57,11 @@ book: install
 test: install test-lib test-lessons check-exercises test-site
 	@echo "make test: all checks passed"
 
+# Lint: the code and the notebooks alike (lessons, book pages, exercise sets: exercises/ has
+# its own ruff.toml); then every library test, including `make book` run twice in a copy.
 test-lib: install
-	$(PY) -m ruff check lib tests benchmarks exercises/*.py
-	$(PY) -m pytest tests -q --ignore=tests/test_site.py -n 2
+	$(PY) -m ruff check lib tests benchmarks exercises lessons book
+	$(PY) -m pytest tests -q --ignore=tests/test_site.py --ignore=tests/test_jupyterlab.py -n 2
 
 test-lessons: install
 	$(PY) -m pytest lessons book $(NBVAL_FLAGS) -q -n 2 --dist loadfile $(ALLOW_EMPTY)
@@ -67,11 +69,12 @@ test-lessons: install
 check-exercises: install
 	$(PY) exercises/check.py
 
+# The browser tests: the built website, and one lesson run in JupyterLab as a student would.
 test-site: book
-	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
-	  { echo "installing Debian's chromium for the browser test"; \
+	@test -x /usr/bin/chromium || \
+	  { echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	$(PY) -m pytest tests/test_site.py -q
+	$(PY) -m pytest tests/test_site.py tests/test_jupyterlab.py -q
 
 lessons: install
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \

@@ -75,7 +75,7 @@ def cpu_name() -> str:
 def machine() -> dict:
     """What the numbers were measured on."""
     info = {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_name(),
         "cores": f"{len(os.sched_getaffinity(0))} usable ({os.cpu_count()} online)",
         "torch threads": str(torch.get_num_threads()),

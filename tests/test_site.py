@@ -4,7 +4,9 @@ Debian's chromium, driven headless by playwright, opens every page of ``_build/h
 localhost server started here, and fails on: math left untypeset (or a TeX error), a broken
 image, a link to a file of the site that does not exist, a widget view that does not render or
 renders twice, any console error or uncaught exception, any request that would leave
-localhost (it is blocked and reported), and missing launch/download buttons on notebook pages.
+localhost (it is blocked and reported), missing launch/download buttons on notebook pages, TeX
+source left in the text (outside code and typeset math), and an image (figure, widget image,
+anything) whose alt text is empty or a file name.
 It also checks that search finds something and saves screenshots of the landing page and of
 one lesson under ``_build/screenshots/``.
 """
@@ -130,17 +132,41 @@ MATH_PROBLEMS = """() => {
     const c = getComputedStyle(el).color;
     if (c === "rgb(255, 0, 0)") { bad.push("undefined macro: " + el.textContent.slice(0, 40)); }
   });
-  const article = document.querySelector("article") || document.body;
-  const copy = article.cloneNode(true);
-  copy.querySelectorAll("pre, code, mjx-container, script, style, .highlight").forEach(e => e.remove());
-  const text = copy.textContent;
-  for (const raw of ["\\\\(", "\\\\[", "$$"]) {
-    if (text.includes(raw)) { bad.push("raw math delimiter left in the text: " + raw); }
-  }
-  const dollars = text.match(/\\$[^\\s$]([^$\\n]*[^\\s$])?\\$/);
-  if (dollars) { bad.push("raw $...$ left in the text: " + dollars[0].slice(0, 60)); }
   return bad;
 }"""
+
+# TeX source left in the rendered text, outside code and typeset math: a `$`, `\(`, `\[` or a
+# TeX command (a backslash followed by letters, e.g. \lambda, \frac, \mathrm). Each hit is
+# reported with the text around it.
+RAW_TEX = """() => {
+  const bad = [];
+  const article = document.querySelector("article") || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll("pre, code, kbd, samp, mjx-container, script, style, .highlight")
+      .forEach(e => e.remove());
+  const text = copy.textContent.replace(/\\s+/g, " ");
+  const pattern = /\\$|\\\\[()[\\]]|\\\\[A-Za-z]+/g;
+  let m;
+  while ((m = pattern.exec(text)) !== null && bad.length < 10) {
+    const around = text.slice(Math.max(0, m.index - 50), m.index + 50).trim();
+    bad.push("raw TeX " + JSON.stringify(m[0]) + " in the text: ..." + around + "...");
+  }
+  return bad;
+}"""
+
+# Every image needs a description: alt text that is not empty and not a file name or path
+# (myst-nb's default for a notebook figure), for figures, widget images and the theme's own.
+ALT_PROBLEMS = """() => Array.from(document.images).map(img => {
+  const alt = (img.getAttribute("alt") || "").trim();
+  const src = img.getAttribute("src") || "";
+  const name = src.startsWith("data:") ? "" : src.split("/").pop().split("?")[0];
+  const fileLike = /^\\S+\\.(png|jpe?g|gif|svg|webp|pdf)$/i.test(alt) || /[\\/]/.test(alt) && !/\\s/.test(alt)
+                   || /^[0-9a-f]{32,}/i.test(alt) || (name && alt === name);
+  const where = img.closest(".widget-output, .jupyter-widgets-output-area") ? "widget image" : "image";
+  if (!alt) { return where + " without alt text: " + (name || src.slice(0, 40)); }
+  if (fileLike) { return where + " whose alt text is a file name: " + alt.slice(0, 80); }
+  return null;
+}).filter(x => x)"""
 
 BROKEN_IMAGES = """() => Array.from(document.images)
   .filter(img => !(img.complete && img.naturalWidth > 0))
@@ -208,8 +234,10 @@ def test_page_works_offline(page, server, browser):
         elif p.locator("span.math, div.math").count():
             problems.append("the page has math but MathJax was not loaded")
         problems += check_widgets(p)
-        p.wait_for_load_state("networkidle")
+        problems += p.evaluate(RAW_TEX)
+        p.wait_for_load_state("networkidle", timeout=120_000)   # slow on a loaded machine
         problems += [f"broken image: {src}" for src in p.evaluate(BROKEN_IMAGES)]
+        problems += p.evaluate(ALT_PROBLEMS)
         if p.locator("div.highlight pre").count() and not p.locator("button.copybtn").count():
             problems.append("code cells without copy buttons")
         problems += [f"broken link: {href}" for href in broken_links(page, p)]
