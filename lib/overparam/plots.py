@@ -647,7 +647,7 @@ def median_band(x, Y, *, ax=None, label=None, color=None, fit_range=None, marker
     ax.fill_between(x, Y.min(axis=0), Y.max(axis=0), color=line.get_color(), alpha=0.25, lw=0)
     ax.xaxis.set_minor_formatter(plt.NullFormatter())      # no crowded 2x10^2, 3x10^2, ...
     if x.max() / x.min() < 100:                            # a short sweep: label its own x values
-        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.set_xticks(x, [f"{v:.3g}" for v in x])
     return fig, slopes
 
 
@@ -723,7 +723,7 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width):
                 label=rf"theorem's shape ${power}$ (through the first point)")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.set_xticks(x, [f"{v:.3g}" for v in x])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel(name)
         ax.set_ylabel(r"$\kappa$ (least value along a run)")
