@@ -723,7 +723,7 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width):
                 label=rf"theorem's shape ${power}$ (through the first point)")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xticks(x, [f"{v:.3g}" for v in x])
+        ax.set_xticks(x, [f"{v:g}" for v in x])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel(name)
         ax.set_ylabel(r"$\kappa$ (least value along a run)")
