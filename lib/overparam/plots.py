@@ -302,14 +302,14 @@ def figure1(result, *, panels=("loss", "flips", "radius", "lambda_min"), widths=
         steps = result.lambda_min_steps if name == "lambda_min" else result.steps
         for j, m in enumerate(all_widths):
             if m in chosen:
-                ax.plot(steps, values[j], color=colors[j], label=f"m = {m}")
+                ax.plot(steps, values[j], color=colors[j], label=f"$m$ = {m}")
         if name == "lambda_min":
             ax.axhline(result.lambda0, color="k", ls="--", lw=1, label=r"$\lambda_0$")
             ax.axhline(result.lambda0 / 2, color="k", ls=":", lw=1, label=r"$\lambda_0/2$")
         if logy:
             ax.set_yscale("log")
         ax.set_title(title)
-        ax.set_xlabel("iteration k")
+        ax.set_xlabel("iteration $k$")
         ax.set_ylabel(ylabel)
     axes[0].legend(fontsize="small")
     if "lambda_min" in panels and panels[0] != "lambda_min":
