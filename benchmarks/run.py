@@ -158,7 +158,7 @@ def results_md(rows, info, command, seconds, lessons) -> str:
 def lessons_rows(quick: bool, info) -> list:
     res = lesson_resources.run_all(f"{info['cpu']} ({info['cores']} cores)", info["date"])
     if not res:
-        return [row("lessons", "every lesson", "-", "< 60 s and < 1.5 GB peak memory",
+        return [row("lessons", "every lesson", "-", lesson_resources.GOAL,
                     "no lessons yet", None, "lessons/ holds no notebook")]
     ok = [r for r in res.values() if not r.get("error")]
     slow = max((r["seconds"] for r in ok), default=float("nan"))
@@ -167,7 +167,7 @@ def lessons_rows(quick: bool, info) -> list:
                and lesson_resources.megabytes(r) < lesson_resources.LIMIT_MB for r in res.values())
     failed = [k for k, r in res.items() if r.get("error")]
     return [row("lessons", f"every lesson ({len(res)} notebooks)", "-",
-                "< 60 s and < 1.5 GB peak memory",
+                lesson_resources.GOAL,
                 f"slowest {slow:.0f} s, largest {big:.0f} MB", fine,
                 "table in [lesson_resources.md](lesson_resources.md)"
                 + (f"; failed: {', '.join(failed)}" if failed else ""))]
