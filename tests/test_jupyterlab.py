@@ -134,12 +134,15 @@ def test_lesson_runs_and_its_widget_responds(lab):
                            const k = w && w.sessionContext && w.sessionContext.session
                                      && w.sessionContext.session.kernel;
                            return k && k.status === "idle"; }""", timeout=90_000)
-            ok = page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            ok = page.evaluate(
+                """ms => Promise.race([
+                       window.jupyterapp.commands.execute('notebook:run-all-cells'),
+                       new Promise(r => setTimeout(() => r("timed out"), ms))])""", RUN_TIMEOUT)
             page.wait_for_function(
                 """() => !Array.from(document.querySelectorAll('.jp-Notebook .jp-InputPrompt'))
                           .some(p => p.textContent.includes('*'))""", timeout=RUN_TIMEOUT)
             errors = page.evaluate(ERRORS)
-            assert ok is True and not errors, f"the lesson did not run cleanly: {errors}"
+            assert ok is True and not errors, f"the lesson did not run cleanly ({ok}): {errors}"
 
             page.wait_for_function(f"({FIGURE})() !== null", timeout=30_000)
             before = page.evaluate(FIGURE)

@@ -288,7 +288,7 @@ def test_screenshots(server, browser):
         try:
             visit.page.evaluate(TYPESET)
             check_widgets(visit.page)
-            visit.page.wait_for_load_state("networkidle")
+            visit.page.wait_for_load_state("networkidle", timeout=120_000)
             visit.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
         finally:
             visit.close()
