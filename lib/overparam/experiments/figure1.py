@@ -248,13 +248,20 @@ def _gd_in_kernel_space(net, X, y, lr, epochs, record_every, lambda_min_every, b
         lam_steps, lam, vec = [], [], start
         loss0 = None
         for k in range(epochs + 1):
+            record = k % record_every == 0 or k == epochs
+            radius = 0.0
             if k == 0:
                 pre.copy_(pre0)
             else:
                 torch.matmul(K.T, S, out=T)                       # K S(k)
                 torch.addcmul(pre0, T, step_coef, out=pre)        # X W(k)^T
+                if record:                                        # T becomes S * (K S)
+                    sq = T.mul_(S).sum(0).clamp_min_(0)
+                    radius = float(lr * (sq.sqrt_() * coef.abs()).max())
             torch.ge(pre, 0, out=P)                               # 1{w_r^T x_i >= 0}
-            u = pre.clamp_min_(0) @ coef                          # f(W(k), a, x_i)
+            # f(W(k), a, x_i) = sum_r relu(.) a_r / sqrt(m), by torch's cascade summation:
+            # about 5x less rounding than a BLAS product at m = 10^4 (the loss floor)
+            u = torch.mul(pre.clamp_min_(0), coef, out=T).sum(1)
             r = u.double() - y64
             value = 0.5 * float(r @ r)                            # Du's 1/2-sum loss, float64
             if loss0 is None:
@@ -263,19 +270,15 @@ def _gd_in_kernel_space(net, X, y, lr, epochs, record_every, lambda_min_every, b
                 raise ValueError(
                     f"training diverged at step {k} with lr={lr:g} (loss = {value:.3g}): a step "
                     "size around 1/lambda_max(H^infty) of the data is stable (the default)")
-            if k % record_every == 0 or k == epochs:
+            if record:
                 steps.append(k)
                 rec["loss"].append(value)
                 if P0 is None:
                     P0 = P.clone()
                 rec["flips"].append(float(torch.count_nonzero(torch.ne(P, P0))) / (n * m))
-                if k == 0:
-                    rec["radius"].append(0.0)
-                else:                                             # T becomes S * (K S)
-                    sq = T.mul_(S).sum(0).clamp_min_(0)
-                    rec["radius"].append(float(lr * (sq.sqrt_() * coef.abs()).max()))
+                rec["radius"].append(radius)
             if k % lambda_min_every == 0 or k == epochs:
-                H = K * torch.mm(P * a2, P.T) / m                 # Du's H(k), eq. (6)
+                H = K * torch.mm(torch.mul(P, a2, out=T), P.T) / m   # Du's H(k), eq. (6)
                 value_min, vec = smallest_eigenpair(H, start=vec)
                 lam_steps.append(k)
                 lam.append(value_min)
