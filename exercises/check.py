@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grading  # noqa: E402
 
-TIMEOUT = 240  # seconds per notebook; each set runs in well under a minute
+TIMEOUT = 240  # seconds per notebook; a whole set runs in well under a minute
 
 
 def _normalized(path: Path) -> dict:
@@ -94,19 +94,18 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
             except ValueError as e:
                 broken.append(str(e))
 
-        # 3, 4 and 5: grade the solutions, the untouched student notebook and the mutants.
+        # 3, 4 and 5: grade the solutions, the untouched student notebook and the mutants,
+        # in two batches of one kernel each (all of them are the instructor's own notebooks).
+        blank = committed if committed.exists() else built["student"]
+        halves = [[(built["solution"], None)] + [(p, [m["question"]]) for m, p in suite[0::2]],
+                  [(blank, None)] + [(p, [m["question"]]) for m, p in suite[1::2]]]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            f_sol = pool.submit(grading.grade_one, built["solution"], set_name,
-                                timeout=TIMEOUT)
-            f_stu = pool.submit(grading.grade_one, committed if committed.exists()
-                                else built["student"], set_name, timeout=TIMEOUT)
-            sol, stu = f_sol.result(), f_stu.result()
-            # The mutants: two batches, each in one kernel (they are the instructor's code).
-            halves = [suite[0::2], suite[1::2]]
-            f_mut = [pool.submit(grading.grade_batch, [(p, [m["question"]]) for m, p in h],
-                                 set_name, timeout=TIMEOUT) for h in halves if h]
-            graded_mutants = [(m, r) for h, f in zip([h for h in halves if h], f_mut)
-                              for (m, _), r in zip(h, f.result())]
+            done = [f.result() for f in [pool.submit(grading.grade_batch, h, set_name,
+                                                     timeout=TIMEOUT * len(h) / 4)
+                                         for h in halves]]
+        sol, stu = done[0][0], done[1][0]
+        graded_mutants = list(zip([m for m, _ in suite[0::2]], done[0][1:])) + \
+            list(zip([m for m, _ in suite[1::2]], done[1][1:]))
 
     full = {q["name"]: q["points"] for q in auto}
     bad = [f"{k}: {sol['scores'].get(k, 0):g}/{v:g}" for k, v in full.items()
@@ -129,7 +128,10 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
     survivors = []
     for m, res in graded_mutants:
         got = res["scores"].get(m["question"], 0.0)
-        if res["status"] not in ("ok", "errors") or got >= full[m["question"]] - 1e-9:
+        if "NameError" in res["message"]:        # a needed cell left out: not a fair run
+            survivors.append(f"{m['question']}/{m['name']} (not graded fairly: "
+                             f"{res['message'][:120]})")
+        elif res["status"] not in ("ok", "errors") or got >= full[m["question"]] - 1e-9:
             survivors.append(f"{m['question']}/{m['name']} ({res['status']}, "
                              f"{got:g}/{full[m['question']]:g} {res['message'][:80]})".strip())
     rows.append(("every mutant loses points on its question", not survivors,

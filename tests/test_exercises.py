@@ -142,3 +142,24 @@ def test_every_set_states_points_and_has_one_manual_question():
         assert 4 <= len(qs) <= 6, s
         assert sum(q["manual"] for q in qs) == 1, s
         assert all(q["points"] > 0 for q in qs), s
+
+
+def test_tests_add_up_to_each_questions_points():
+    """The grader reads the tests from the sources; each auto-graded question's tests give
+    exactly its stated points, and the manual questions have none."""
+    for s in grading.SETS:
+        tests = grading.tests(s)
+        for q in grading.questions(s):
+            got = sum(t["points"] for t in tests.get(q["name"], []))
+            assert got == (0 if q["manual"] else q["points"]), (s, q["name"], got)
+            if not q["manual"]:
+                assert any(t["hidden"] for t in tests[q["name"]]), (s, q["name"])
+
+
+def test_every_set_has_a_mutant_suite():
+    """At least two plausible wrong answers per auto-graded question (check.py grades them)."""
+    for s in grading.SETS:
+        names = [m["question"] for m in grading.mutants(s)]
+        for q in grading.questions(s):
+            if not q["manual"]:
+                assert names.count(q["name"]) >= 2, (s, q["name"])
