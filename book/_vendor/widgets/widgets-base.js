@@ -16,7 +16,11 @@
   window.__jupyter_widgets_assets_path__ = here;
   script.setAttribute("data-jupyter-widgets-cdn", here);
   window.require = {
-    paths: { "@jupyter-widgets/html-manager/dist": here.replace(/\/$/, "") }
+    paths: { "@jupyter-widgets/html-manager/dist": here.replace(/\/$/, ""),
+             // modules named "@jupyter-widgets/..." inside the bundle take their asset
+             // (icon font) address from where require.js places them: here too, not beside
+             // the page (seen on a widget page without math, which requested the fonts there)
+             "@jupyter-widgets": here.replace(/\/$/, "") }
   };
   function mathjax2Shim() {
     var M = window.MathJax;
