@@ -401,8 +401,25 @@ def grade_batch(notebooks: list[tuple[Path, list[str] | None]], set_name: str, *
     return _supervised(notebooks, set_name, timeout=timeout, memory=DEFAULT_MEMORY)
 
 
-def _supervised(notebooks, set_name, *, timeout, memory, name=None) -> list[dict]:
+def read_signed(path: Path, key: bytes, n: int) -> list[dict]:
+    """The supervisor's results from ``path``; ValueError unless signed with ``key`` (which
+    only the grader and the supervisor know) and holding ``n`` results."""
     import hmac
+
+    try:
+        signed = json.loads(Path(path).read_text())
+        payload, sig = str(signed["payload"]), str(signed["signature"])
+        res = json.loads(payload)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"unreadable result: {e}") from None
+    if not hmac.compare_digest(sig, _sign(key, payload)):
+        raise ValueError("result not signed by the grader")
+    if not isinstance(res, list) or len(res) != n or not all(isinstance(r, dict) for r in res):
+        raise ValueError("result of the wrong shape")
+    return res
+
+
+def _supervised(notebooks, set_name, *, timeout, memory, name=None) -> list[dict]:
     import secrets
 
     base = Path(tempfile.mkdtemp(prefix="grade_"))
@@ -456,16 +473,9 @@ def _supervised(notebooks, set_name, *, timeout, memory, name=None) -> list[dict
             last = lines[-1].strip() if lines else f"exit status {proc.returncode}"
             return everyone("crashed", f"grading stopped: {last[-300:]}")
         try:
-            signed = json.loads(result.read_text())
-            payload, sig = signed["payload"], signed["signature"]
-            if not hmac.compare_digest(str(sig), _sign(key, str(payload))):
-                raise ValueError("bad signature")
-            res = json.loads(payload)
-            if not isinstance(res, list) or len(res) != n:
-                raise ValueError("wrong length")
-        except (ValueError, KeyError, TypeError):
+            return read_signed(result, key, n)
+        except ValueError:
             return everyone("tampered", "the grader's result file was written by someone else")
-        return res
     finally:
         if proc is not None:
             kill_all(None, marker)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -274,3 +275,19 @@ def test_memory_limit_parsing():
     assert grading.parse_memory("0") == 0
     with pytest.raises(ValueError, match="4G"):
         grading.parse_memory("lots")
+
+
+def test_result_file_must_carry_the_graders_signature(tmp_path):
+    key = os.urandom(32)
+    good = json.dumps([{"status": "ok", "scores": {"q1": 1.0}, "message": ""}])
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"payload": good, "signature": grading._sign(key, good)}))
+    assert grading.read_signed(path, key, 1)[0]["scores"] == {"q1": 1.0}
+    forged = good.replace("1.0", "4.0")
+    for sig in (grading._sign(key, good), grading._sign(os.urandom(32), forged), "0" * 64):
+        path.write_text(json.dumps({"payload": forged, "signature": sig}))
+        with pytest.raises(ValueError, match="signed"):
+            grading.read_signed(path, key, 1)
+    path.write_text("not json")
+    with pytest.raises(ValueError, match="unreadable"):
+        grading.read_signed(path, key, 1)
