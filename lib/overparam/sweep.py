@@ -65,8 +65,10 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
     n, d = X.shape
 
     nets = [TwoLayerReLU(d, m, seed=s, dtype=dtype, device=dev) for m in widths for s in seeds]
-    W = torch.cat([net.W.detach() for net in nets])                      # (M, d)
-    W0 = W.clone()
+    # W^T (d, M), stored transposed: X W^T is then a plain product and the update an in-place
+    # add of the gradient in the layout the product X^T (P * R) gives it
+    Wt = torch.cat([net.W.detach() for net in nets]).T.contiguous()      # (d, M)
+    W0t = Wt.clone()
     a = torch.cat([net.a for net in nets])                               # (M,)
     owner = torch.cat([torch.full((net.m,), k, device=dev) for k, net in enumerate(nets)])
     K = len(nets)
@@ -74,8 +76,9 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
                        for net in nets])
     coef = a * scale                                                     # a_r / sqrt(m)
     # (M, K) indicator: sums each network's neurons into its own output.
-    assign = torch.zeros(W.shape[0], K, dtype=dtype, device=dev)
-    assign[torch.arange(W.shape[0], device=dev), owner] = 1.0
+    M = Wt.shape[1]
+    assign = torch.zeros(M, K, dtype=dtype, device=dev)
+    assign[torch.arange(M, device=dev), owner] = 1.0
     counts = torch.tensor([net.m for net in nets], dtype=dtype, device=dev)
 
     coef_assign = assign * coef[:, None]                                 # (M, K)
@@ -88,9 +91,10 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
     coef_blocks = [coef_assign[s:e, j:j + S].contiguous() for s, e, _, j in groups]
     # Three (n, M) buffers reused every step: fresh ones would be page-faulted in each time,
     # and the gradient is computed as the faster product X^T (P * R), P the 0/1 pattern.
-    pre = torch.empty(n, W.shape[0], dtype=dtype, device=dev)
+    pre = torch.empty(n, M, dtype=dtype, device=dev)
     pattern, Rn = torch.empty_like(pre), torch.empty_like(pre)
-    diff = None                                                          # (M, d), for radius
+    diff = None                                                          # (d, M), for radius
+    Xt, Gt = X.T.contiguous(), torch.empty_like(Wt)     # X^T (d, n) and the gradient (d, M)
 
     rows = {k: [] for k in record}
     recorded, pattern0, loss0 = [], None, None
@@ -99,7 +103,7 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
         from tqdm.auto import tqdm
         bar = tqdm(total=steps, desc="sweep", leave=False)
     for k in range(steps + 1):
-        torch.matmul(X, W.T, out=pre)                                    # (n, M)
+        torch.matmul(X, Wt, out=pre)                                     # (n, M)
         torch.ge(pre, 0, out=pattern)                                    # 1{w_r^T x_i >= 0}
         pre.clamp_min_(0)                                                # relu, in place
         U = torch.cat([pre[:, s:e] @ c                                   # (n, K): every net's u
@@ -120,8 +124,8 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
                 rows["loss"].append(losses.cpu().numpy())
             if "radius" in rows:
                 if diff is None:
-                    diff = torch.empty_like(W)
-                dist = torch.sub(W, W0, out=diff).norm(dim=1)
+                    diff = torch.empty_like(Wt)
+                dist = torch.sub(Wt, W0t, out=diff).square_().sum(0).sqrt_()
                 radius = torch.zeros(K, dtype=dtype, device=dev).scatter_reduce_(
                     0, owner, dist, "amax", include_self=False)
                 rows["radius"].append(radius.cpu().numpy().astype(np.float64))
@@ -137,8 +141,8 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
         for s, e, w, j in groups:                                        # Rn = P * R[:, owner]
             torch.mul(pattern[:, s:e].view(n, S, w), R[:, j:j + S, None],
                       out=Rn[:, s:e].view(n, S, w))
-        Gt = (X.T @ Rn).mul_(coef)                                       # Du's gradient, (d, M)
-        W -= lr * Gt.T
+        torch.matmul(Xt, Rn, out=Gt).mul_(coef)                          # Du's gradient, (d, M)
+        Wt.sub_(Gt, alpha=lr)
         if bar is not None:
             bar.update(1)
     if bar is not None:
