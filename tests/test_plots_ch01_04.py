@@ -43,6 +43,13 @@ def test_gd_step_check_and_gram_vs_limit_draw():
     fig = plots.gd_step_check(net, X, y, 1e-3)
     assert "relative error" in fig.axes[0].get_title()
     plt.close(fig)
+    # the dots are the error actual - predicted (eq. (7)), not the actual change
+    from overparam.landscape import gd_step_prediction
+    actual, predicted, _ = gd_step_prediction(net, X, y, 0.5)
+    fig = plots.gd_step_check(net, X, y, 0.5)
+    dots = fig.axes[0].lines[1]
+    np.testing.assert_allclose(dots.get_ydata(), (actual - predicted).numpy(), atol=1e-12)
+    plt.close(fig)
     fig = plots.gram_vs_limit(net, X)
     assert len(fig.axes) == 5                  # three heatmaps and two colour bars
     # the difference panel has its own colour scale (on H^inf's scale it would look blank)

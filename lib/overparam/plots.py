@@ -92,12 +92,13 @@ def gd_step_check(model, X, y, lr, *, ax=None):
 
     actual, predicted, flips = gd_step_prediction(model, X, y, lr)
     rel = float((actual - predicted).norm() / predicted.norm())
-    fig, ax = new_axes(ax, figsize=(4.6, 4.0))
-    lim = float(max(actual.abs().max(), predicted.abs().max())) * 1.1
-    ax.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="actual = predicted")
-    ax.plot(predicted.numpy(), actual.numpy(), "o", ms=4, label=r"one input $x_i$")
+    fig, ax = new_axes(ax, figsize=(4.8, 3.8))
+    # the error itself (actual - predicted): on the scale of the changes it would be invisible
+    ax.axhline(0.0, color="k", ls="--", lw=1, label="actual = predicted")
+    ax.plot(predicted.numpy(), (actual - predicted).numpy(), "o", ms=4, label=r"one input $x_i$")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(5))
     ax.set_xlabel(r"predicted change $-\eta\,[H(k)(u(k) - y)]_i$")
-    ax.set_ylabel(r"actual change $u_i(k+1) - u_i(k)$")
+    ax.set_ylabel("actual minus predicted change")
     ax.set_title(rf"$\eta$ = {lr:.2g}: relative error {rel:.2g}, patterns flipped {flips:.2g}",
                  fontsize="small")
     ax.legend(fontsize="small")
