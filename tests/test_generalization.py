@@ -52,3 +52,12 @@ def test_random_labels_raise_the_quantity_and_the_test_error():
     rand = label_noise_run(X, y, Xt, yt, fraction=1.0, m=100, steps=100)
     assert rand.complexity > 2 * true.complexity
     assert rand.test_error > true.test_error + 0.1
+
+
+def test_arora_complexity_refuses_singular_gram_matrix():
+    # three opposite pairs whose x_i (e1, e2, (e1 + e2)/sqrt 2) are linearly dependent: lambda_0 = 0
+    # exactly (Chapter 3), so (H^infty)^{-1} does not exist and the quantity must not be computed
+    s = 1 / math.sqrt(2)
+    X = torch.tensor([[1, 0], [-1, 0], [0, 1], [0, -1], [s, s], [-s, -s]], dtype=torch.float64)
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="numerically zero"):
+        arora_complexity(X, torch.ones(6, dtype=torch.float64))

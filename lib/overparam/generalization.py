@@ -23,6 +23,7 @@ from .data import check_inputs, normalize_rows
 from .device import DEFAULT_DTYPE, as_tensor
 from .kernels import h_infinity, lambda_max
 from .models import TwoLayerReLU
+from .theory import lambda0
 from .train import train
 
 
@@ -30,9 +31,12 @@ def arora_complexity(X, y) -> float:
     """Chapter 15, Arora et al. (2019): sqrt(y^T (H^infty)^{-1} y / n), the data-dependent
     quantity of their generalization bound, Theorem 5.1 (whose first term is sqrt(2) times it;
     H^infty = ``h_infinity(X)``,
-    solved with a Cholesky factorization; needs unit-norm, non-parallel inputs)."""
+    solved with a Cholesky factorization). The inputs must be unit-norm with lambda_0 > 0
+    (Du et al.'s Assumption 3.1): ``theory.lambda0`` refuses inputs whose H^infty is numerically
+    singular, with a ``ValueError`` naming the likely cause, before anything is inverted."""
     X = check_inputs(X, y)
     y = as_tensor(y).to(device=X.device, dtype=X.dtype)
+    lambda0(X)                       # raises ValueError when lambda_0 cannot be told from 0
     H = h_infinity(X)
     L, info = torch.linalg.cholesky_ex(H)
     if int(info) != 0:
