@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                         # everything (about 15 minutes on 2 cores)
     python benchmarks/run.py --quick                 # fewer repeats, Figure 1 scaled down
-    python benchmarks/run.py --only gd_step,sweep    # a subset
+    python benchmarks/run.py --only gd_step,sweep    # a subset; other rows kept from RESULTS.md
 
 Benchmarks: gd_step (three rows: train vs its matrix products, vs torch.nn + SGD, with
 records), sweep, deep_ntk, empirical_ntk, figure1, lessons (writes lesson_resources.md), make_test
@@ -57,16 +57,19 @@ NOTES = """\
   1/2-sum loss, `backward()` and `torch.optim.SGD.step()`.
 - **sweep.** One `sweep` call against 32 `train` calls on the same data, both recording loss,
   radius and flips every step; the losses of the two are compared as a check.
-- **deep_ntk.** The floor is one multiply of two n x n matrices into a preallocated one per
-  layer. For information the table also gives the time of one `arccos` pass per layer.
+- **deep_ntk.** Against the implementation it replaced (kept in `bench_kernels.py`), same
+  inputs, alternating; for information also against one multiply and one `arccos` pass of two
+  n x n matrices per layer.
 - **empirical_ntk.** The reference loop makes one backward pass per example and stacks the
   gradients into J; its kernel J J^T is checked against `empirical_ntk` on a few examples. At
   n = 256 J has 2.2 million columns (4.5 GB in float64), so only the loop's backward passes are
   timed: the speed-up shown is a lower bound.
 - **Figure 1.** `overparam.experiments.figure1` at Du et al.'s (2019, Section 5) scale: n = d =
   1000 on the sphere, Gaussian labels, 100 epochs of full-batch GD, its default widths up to
-  10^4, float32, recording loss, flips, radius and lambda_min(H(k)) every epoch. This is the
-  one absolute time in the table, so it moves with the load of the machine (given with it).
+  10^4, float32, recording loss, flips and radius every epoch and lambda_min(H(k)) every 10th
+  and at the last. This is the one absolute time in the table, so it moves with the load of
+  the machine (given with it); the row below it is the ratio to the method it replaced over 10
+  epochs, alternating, which the load moves less.
 - **Lessons.** Each notebook in a fresh kernel, peak RSS of the kernel process:
   [lesson_resources.md](lesson_resources.md).
 
@@ -87,10 +90,28 @@ Profiled with the torch profiler (`torch.profiler.profile`, operators sorted by 
   the work), the residual of each neuron's network is broadcast group by group instead of
   gathered, and the radius and flips records reduce per network with `scatter_reduce` and
   `index_add_` instead of a Python loop over networks.
-- **`deep_ntk`**: each layer computes one `arccos` that kappa_0 and kappa_1 share. A version
-  that ran in place over cache-sized blocks of rows was about 1.5x faster still; it was not
-  kept, because it wrote the recursion a second time in a form much harder to read beside the
-  equations of chapter 12, and it missed the 3x goal all the same.
+- **`deep_ntk`** (profile: a dozen n x n elementwise passes a layer, each allocating its
+  output): the recursion now runs on the normalized kernels rho^h = kappa_1(rho^{h-1}) and
+  theta^h = Theta^h / (||x|| ||x'||) (Sigma^h(x, x) = ||x||^2 for ReLU with c = 2), in place on
+  four preallocated matrices, with one `arccos` per layer (kappa_0 = arccos(-rho)/pi) and the
+  fused `addcmul`: 9 passes a layer, no allocation. The diagonal is now exactly L + 1 (the old
+  `scale * (...) / pi` rounded rho just below 1 and arccos magnified it to 3e-8).
+- **Figure 1** (profile: half the time in n x n eigenvalue decompositions for lambda_min(H(k)),
+  a third in the two GD products): training runs in the span of the inputs
+  (`figure1._gd_in_kernel_space`): W(k) = W(0) - lr diag(a/sqrt m) S(k)^T X with
+  S(k) = sum_j P(j) * r(j), so X W(k)^T = X W(0)^T - lr (K S(k)) diag(a/sqrt m), K = X X^T: one
+  n x n x m product a step instead of two n x d x m ones, and the radius is
+  sqrt(S_r^T (K S)_r), from the same product. lambda_min(H(k)) is
+  `kernels.smallest_eigenpair`: a Cholesky factorization of H - sigma I certifies a shift below
+  every eigenvalue, shift-invert Lanczos from the previous record's eigenvector finds the
+  bottom pair, a second factorization certifies it to 2e-7 relative (two n^3/3 factorizations
+  instead of a full decomposition; a full `eigh` where a certificate fails). The predictions
+  are summed by cascade summation and the loss in float64, so the float32 loss follows float64
+  down to about 2e-11 at this scale for every width, instead of flattening at 1e-10 to 1e-9
+  with the widest networks highest (the result's `loss_floor` gives the level).
+- **`sweep`** (this round): weights kept transposed (the forward product without a transposed
+  operand, the update in place), the gradient product into a preallocated buffer, the radius
+  without a strided norm.
 
 Results are unchanged: `train` and `sweep` in float64 differ by at most 1e-15 relative
 (the order of a sum inside a
@@ -115,22 +136,20 @@ missed their goal on some or all runs:
 - **sweep vs the loop (>= 3x).** At the lesson scale (n=40, d=10) each of the 32 small networks
   of the loop lives in the CPU cache, while the batched run streams (n, 12000) matrices through
   memory several times a step; what the loop loses is a fixed cost per call, small on a quiet
-  machine.
-- **deep_ntk vs one elementwise pass per layer (<= 3x).** A layer of the recursion is about a
-  dozen elementwise operations on n x n matrices (kappa_0, kappa_1, the products and the update
-  of Theta), one of them an `arccos` that by itself costs several multiply passes; in eager
-  torch each is its own pass over memory. Reaching 3x would take a fused kernel (a compiled
-  extension, or `torch.compile`, whose start-up of tens of seconds a lesson cannot afford).
-- **Figure 1 on 2 CPU cores (< 3 min).** Each of the 100 epochs does, for every width, the two
-  products of the GD step (n x d x m each) and, for the lambda_min(H(k)) record that the figure
-  adds to the paper's three panels, the Gram product S S^T (n x m x n) and an eigenvalue
-  decomposition of an n x n matrix per width: a profile of three epochs gave about half of the
-  time to the eigenvalue decompositions and a third to the products, and the table's details
-  give an epoch's time as a multiple of its GD products. `figure1(..., record_every=10)`, or
-  the paper's three panels alone through `sweep` (one batched run), cut most of the rest.
-- **Figure 1 on a GPU (< 10 s).** Not measured where no GPU is available; `python
-  benchmarks/run.py --only figure1` on a GPU machine measures it (the benchmark uses the GPU
-  when present).
+  machine and large on a loaded one. A profile of `sweep` gives a quarter of its time to the
+  gradient product X^T (P * R) (inner dimension n = 40, a shape BLAS runs at a few GFLOP/s),
+  a tenth to the forward product, and most of the rest to four elementwise passes over the
+  (n, M) matrices (pattern, ReLU, masked residual, and the flips record's comparison with the
+  initial pattern). What would reach 3x on a quiet machine: computing a step's passes block by
+  block of neurons while they are in cache, or fusing them (a compiled kernel).
+- **Figure 1 on 2 CPU cores (< 60 s).** An epoch is now, for every width, one n x n x m product
+  (K S) and about eight passes over n x m float32 matrices; the lambda_min records are two
+  Cholesky factorizations each. The time in the table is the run's, at the load given with it;
+  on a loaded machine the two threads of every product wait for each other, which costs far
+  more than the load average suggests, and the ratio row is the better guide.
+- **Figure 1 on a GPU (< 10 s).** Not measured: no GPU was available to the machines these
+  results were measured on. `python benchmarks/run.py --only figure1` on a GPU machine
+  measures it (the benchmark uses the GPU when present).
 """
 
 
@@ -149,10 +168,52 @@ def results_md(rows, info, command, seconds, lessons) -> str:
     for r in rows:
         met = {True: "yes", False: "**no**", None: "not measured"}[r["met"]]
         out.append(f"| {r['what']} | {r['compared']} | {r['goal']} | {r['value']} | {met} |")
+    out += ["", f"<!-- row keys: {','.join(r['key'] for r in rows)} -->"]
     out += ["", "Details:", ""]
     out += [f"- `{r['key']}`: {r['detail']}" for r in rows if r["detail"]]
     out += ["", NOTES]
     return "\n".join(out)
+
+
+def previous_rows(path) -> dict:
+    """The rows of an earlier RESULTS.md, by benchmark: ``--only`` keeps the rows it does not
+    measure, marked with the date of the run that measured them."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    when = next((ln.split(" on ", 1)[1].split(" in ")[0] for ln in lines
+                 if ln.startswith("Written by") and " on " in ln), "an earlier run")
+    table = [ln for ln in lines if ln.startswith("| ") and ln.count(" | ") == 4
+             and not ln.startswith("| what |")]
+    details = {}
+    for ln in lines:
+        if ln.startswith("- `") and "`: " in ln:
+            key, text = ln[3:].split("`: ", 1)
+            details[key] = text
+    keys = next((ln[len("<!-- row keys: "):-len(" -->")].split(",") for ln in lines
+                 if ln.startswith("<!-- row keys: ")), None)
+    if keys is None:                         # a file written before the keys were recorded
+        keys, pending = [], list(details)
+        for ln in table:
+            what = ln.split(" | ")[0][2:]
+            skipped = [k for k, v in SKIPPED.items() if v == what]
+            keys.append(skipped[0] if skipped and "not run" in ln else
+                        (pending.pop(0) if pending else None))
+    out = {}
+    for key, ln in zip(keys, table):
+        if key is None or "not run (see `--only`)" in ln:
+            continue
+        what, compared, goal, value, met = ln[2:-2].split(" | ")
+        bench = max((b for b in ALL if key.startswith(b)), key=len, default=None)
+        if bench is None:
+            continue
+        met = {"yes": True, "**no**": False}.get(met)
+        detail = details.get(key, "")
+        out.setdefault(bench, []).append(row(
+            key, what, compared, goal, value, met,
+            (detail + "; " if detail else "") + f"kept from the run of {when}"))
+    return out
 
 
 def lessons_rows(quick: bool, info) -> list:
@@ -207,9 +268,11 @@ def main(argv=None):
             print(f"  {r['what']}: {r['value']} (goal {r['goal']}) {flag}", flush=True)
         print(f"  ({time.perf_counter() - t1:.0f} s)", flush=True)
         rows += got
+    kept = previous_rows(args.out) if set(chosen) != set(ALL) else {}
     for key in ALL:
         if key not in chosen:
-            rows.append(row(key, SKIPPED[key], "-", "-", "not run (see `--only`)", None))
+            rows += kept.get(key) or [row(key, SKIPPED[key], "-", "-",
+                                          "not run (see `--only`)", None)]
     text = results_md(rows, info, command, time.perf_counter() - t0, "lessons" in chosen)
     Path(args.out).write_text(text)
     print(f"wrote {args.out}")
