@@ -203,3 +203,14 @@ def test_figure1_paper_widths_preset():
         figure1(n=6, d=4, widths="all", epochs=1, device="cpu")
     with pytest.raises(ValueError, match="method"):
         figure1(n=6, d=4, widths=(5,), epochs=1, device="cpu", method="fast")
+
+
+def test_cli_paper_widths(tmp_path, capsys):
+    from overparam.experiments.figure1 import main
+
+    res = main(["--n", "6", "--d", "4", "--widths", "paper", "--epochs", "1", "--device", "cpu",
+                "--no-progress", "--out", str(tmp_path / "f.png")])
+    assert tuple(res.widths) == (500, 1000, 2000, 4000, 8000)
+    assert "loss floor" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--widths", "many", "--out", str(tmp_path / "g.png")])
