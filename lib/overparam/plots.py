@@ -774,8 +774,10 @@ def skeleton_plot(bounds, widths, arc, *, ax=None):
     ax.loglog(grid, [bounds.validity_radius(m) for m in grid], "C2--",
               label=r"validity radius $\delta^{3/2}/(n^{9/2}L^6\log^3 m)$")
     ax.axvline(mc, color="0.5", lw=0.8, ls=":")
-    ax.annotate(f"crossing\n$m \\approx$ {mc:.1e}", (mc, bounds.path_bound(mc)),
-                textcoords="offset points", xytext=(-80, 30), fontsize="x-small")
+    mant, expo = f"{mc:.1e}".split("e")
+    ax.annotate(rf"crossing: $m \approx {mant}\times 10^{{{int(expo)}}}$",
+                (mc, bounds.path_bound(mc)), textcoords="offset points", xytext=(-4, 12),
+                ha="right", fontsize="x-small")
     seed_band(ax, widths, arc.T, color="C0", marker="o", label="measured path length")
     med = np.median(arc[-1])
     ext = grid[grid >= widths[-1]]
@@ -861,10 +863,23 @@ def fluctuation_plot(depths, fluct: dict, *, ax=None):
                   label=f"$m$ = {m}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log_ticks(ax.xaxis, [0.001, 0.01, 0.1, 1, 10, 100])
+    _plain_log_ticks(ax.yaxis, [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
     ax.set_xlabel(r"$L/m$")
     ax.set_ylabel(r"$\|\mathrm{NTK}_m - \Theta^{(L)}\|_F/\|\Theta^{(L)}\|_F$")
     ax.legend(fontsize="x-small")
     return fig
+
+
+def _plain_log_ticks(axis, candidates):
+    """Chapter 12: on a log axis, label only those of ``candidates`` inside the data range, as
+    plain numbers (no mixed 10^k and minor labels); at least two are kept."""
+    lo, hi = sorted(axis.get_view_interval())
+    ticks = [v for v in candidates if lo <= v <= hi]
+    if len(ticks) < 2:
+        ticks = sorted(candidates, key=lambda v: abs(np.log(v) - np.log(np.sqrt(lo * hi))))[:2]
+    axis.set_ticks(sorted(ticks), [f"{v:g}" for v in sorted(ticks)])
+    axis.set_minor_formatter(plt.NullFormatter())
 
 
 def batch_size_plot(batches, runs: dict):
@@ -881,6 +896,7 @@ def batch_size_plot(batches, runs: dict):
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")
     axes[0].set_xlabel(r"batch size $b$")
+    _plain_log_ticks(axes[0].yaxis, [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000])
     axes[0].set_ylabel("iterations to the target")
     axes[0].legend(fontsize="x-small")
     seed_band(axes[1], b, np.asarray(runs["distance"], float).T, color="C1", marker="s",
