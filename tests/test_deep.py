@@ -12,7 +12,7 @@ from overparam import deep
 from overparam.kernels import empirical_ntk
 from overparam.models import DeepReLU
 from overparam.theory import allen_zhu_deep
-from overparam.train import train
+from overparam.train import suggested_lr, train
 
 
 def az(m=64, depth=3, d=6, seed=0, **kw):
@@ -139,13 +139,17 @@ def test_allen_zhu_deep_polynomials():
     X, y = deep.azls_data(6, 5, seed=0)
     b = allen_zhu_deep(X, y, depth=3, eps=1e-2)
     n, L, d = 6, 3, b.delta
-    assert d == pytest.approx(float(torch.cdist(X, X).add(torch.eye(6) * 9).min()))
+    sep = float(torch.cdist(X, X).add(torch.eye(6) * 9).min())
+    assert b.separation == pytest.approx(sep)
+    assert sep > 1 / 3 and d == pytest.approx(1 / 3)    # delta <= 1/L: lowered to 1/L
+    assert allen_zhu_deep(X, y, depth=1).delta == pytest.approx(sep)   # already <= 1/L: kept
     # the smallest m with m >= n^24 L^12 log^5 m / delta^8: equality at the fixed point
     assert b.width == pytest.approx(n**24 * L**12 * math.log(b.width) ** 5 / d**8, rel=1e-9)
     assert b.lr == pytest.approx(d / (n**4 * L**2 * b.width))
     assert b.lr_at(1e4) == pytest.approx(d / (n**4 * L**2 * 1e4))
     assert b.iterations == pytest.approx(n**6 * L**2 / d**2 * math.log(100))
-    assert allen_zhu_deep(X, y, depth=6, eps=1e-2).iterations == pytest.approx(4 * b.iterations)
+    # T = n^6 L^2 / delta^2 log(1/eps) with delta = 1/L: T grows like L^4 once 1/L < separation
+    assert allen_zhu_deep(X, y, depth=6, eps=1e-2).iterations == pytest.approx(16 * b.iterations)
     with pytest.raises(ValueError):
         allen_zhu_deep(X, y, depth=0)
 
@@ -260,6 +264,39 @@ def test_path_lengths_bound_the_distance_and_one_step_is_lr_times_gradient():
     _, g = deep.layer_gradients(net, X, y)
     assert one["arc"][0, 0] == pytest.approx(one["lr"][0, 0] * float(np.sqrt((g**2).sum())))
     assert one["distance"][0, 0] == pytest.approx(one["arc"][0, 0] * float(g.max() / np.sqrt((g**2).sum())))
+
+
+def test_path_lengths_until_a_target_stop_at_the_first_step_below_it():
+    X, y = deep.azls_data(5, 6, seed=0)
+    r = deep.path_lengths(X, y, widths=[32], depth=2, seeds=[0, 1], steps=500, target=1e-2)
+    assert np.all(r["loss_ratio"] <= 1e-2) and np.all(r["steps"] < 500)
+    net = az(m=32, depth=2, d=6, seed=1)
+    lr = suggested_lr(net, X)["stable"]
+    h = train(net, X, y, lr=lr, steps=500, record=("loss", "grad_norm"))
+    T = int(np.argmax(h.loss <= 1e-2 * h.loss[0]))          # the first step at the target
+    assert r["steps"][0, 1] == T
+    assert r["arc"][0, 1] == pytest.approx(lr * float(np.sum(h.grad_norm[:T])))
+    with pytest.raises(ValueError, match="target"):
+        deep.path_lengths(X, y, widths=[32], depth=2, seeds=[0], steps=5, target=2.0)
+
+
+def test_bootstrap_slopes_of_independent_seeds():
+    x = np.array([1.0, np.e])
+    Y = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]) * np.exp(-0.5 * np.log(x))[:, None]
+    s = deep.bootstrap_slopes(x, Y, reps=4000, seed=1)
+    # two widths: slope = log(median at e) - log(median at 1) = -1/2 + log(c2/c1), c in {1,2,3}
+    assert np.all(s >= -0.5 - np.log(3) - 1e-12) and np.all(s <= -0.5 + np.log(3) + 1e-12)
+    assert np.median(s) == pytest.approx(-0.5, abs=1e-12)   # symmetric: c1, c2 i.i.d.
+    # the median of 3 draws from {1, 2, 3} is 1 or 3 with prob. 7/27 each, 2 with prob. 13/27
+    assert np.mean(np.abs(s + 0.5) < 1e-12) == pytest.approx((2 * 7**2 + 13**2) / 27**2, abs=0.03)
+    # seeds that agree exactly: every resample gives the exact exponent
+    xs = np.array([64.0, 256, 1024])
+    np.testing.assert_allclose(deep.bootstrap_slopes(xs, np.outer(xs**-0.5, np.ones(4)),
+                                                     reps=50), -0.5)
+    with pytest.raises(ValueError, match="shape"):
+        deep.bootstrap_slopes(xs, np.ones((2, 4)))
+    with pytest.raises(ValueError, match="positive"):
+        deep.bootstrap_slopes(xs, -np.ones((3, 4)))
 
 
 def test_path_length_barely_depends_on_the_step_size():

@@ -19,7 +19,8 @@ A and B fixed, W_1..W_L trained; loss F(W) = 1/2 sum_i (f(x_i) - y_i)^2 (``train
 - ``representation_distances``, ``predicted_distances``, ``separation_decay``: how the inputs'
   separation survives the layers (why delta <= O(1/L));
 - ``path_lengths``, ``batch_size_runs``: the distance GD/SGD travels against the width and the
-  batch size (the skeleton of the proof, Chapter 12);
+  batch size (the skeleton of the proof, Chapter 12); ``bootstrap_slopes``: the spread of a
+  fitted exponent when the runs at different widths are independent;
 - ``depth_kernel_summary``, ``ntk_fluctuation``: Theta^L as L grows, and its finite-width
   fluctuations.
 """
@@ -318,34 +319,62 @@ def separation_decay(delta0: float, layers) -> np.ndarray:
 
 # --- the skeleton on numbers: path length against width (Chapter 12) -----------------------
 def path_lengths(X, y, *, widths, depth: int, seeds, steps: int, lr_scale: float = 1.0,
-                 device="cpu") -> dict:
+                 target: float | None = None, device="cpu") -> dict:
     """Full-batch GD on ``DeepReLU("allen_zhu")`` with the stable step 1/lambda_max of the
-    empirical NTK at init (``train.suggested_lr``) times ``lr_scale`` for each width and seed
-    (a smaller step follows nearly the same gradient-flow path, so the length barely changes;
-    give it proportionally more steps). Returns arrays of
-    shape (len(widths), len(seeds)): ``arc`` = sum_k eta ||grad F(W(k))||_F (the length of the
-    path, which bounds every ||W_l(t) - W_l(0)||_2 along it), ``distance`` = max over steps and
-    layers of ||W_l(t) - W_l(0)||_F, ``loss_ratio`` = F(T)/F(0), and ``lr``. Allen-Zhu et al.
-    (2019): the proof bounds this path by n^3 log m / (delta sqrt m). Chapter 12."""
+    empirical NTK at init (``train.suggested_lr``) times ``lr_scale`` for each width and seed,
+    for ``steps`` steps, or, with ``target``, until F <= target F(0) (at most ``steps``; compare
+    widths at the same remaining loss, since a run stopped early has a shorter path). Returns
+    arrays of shape (len(widths), len(seeds)): ``arc`` = sum_k eta ||grad F(W(k))||_F (the
+    length of the path, which bounds every ||W_l(t) - W_l(0)||_2 along it), ``distance`` = max
+    over steps and layers of ||W_l(t) - W_l(0)||_F, ``loss_ratio`` = F(T)/F(0), ``steps`` = T
+    and ``lr``. Allen-Zhu et al. (2019): the proof bounds this path by n^3 log m / (delta sqrt m).
+    Chapter 12."""
     from .models import DeepReLU
     from .train import suggested_lr
 
     X = check_inputs(X, y)
+    if target is not None and not 0 < target < 1:
+        raise ValueError(f"target is a fraction of F(0) in (0, 1) (or None), not {target!r}")
     widths, seeds = [int(m) for m in widths], [int(s) for s in seeds]
     shape = (len(widths), len(seeds))
-    out = {k: np.zeros(shape) for k in ("arc", "distance", "loss_ratio", "lr")}
+    out = {k: np.zeros(shape) for k in ("arc", "distance", "loss_ratio", "steps", "lr")}
     for a, m in enumerate(widths):
         for b, s in enumerate(seeds):
             net = DeepReLU(X.shape[1], m, depth, parameterization="allen_zhu", seed=s,
                            device=device, dtype=X.dtype)
             lr = lr_scale * suggested_lr(net, X)["stable"]
+            until = None
+            if target is not None:
+                with torch.no_grad():
+                    F0 = float(loss_value(net(X.to(net.device)), as_tensor(y).to(net.device),
+                                          "square"))
+                until = {"loss": target * F0}
             h = train(net, X, y, lr=lr, steps=steps, record=("loss", "grad_norm", "radius"),
-                      progress=False)
+                      until=until, progress=False)
             out["arc"][a, b] = lr * float(np.sum(h.grad_norm[:-1]))
             out["distance"][a, b] = float(np.max(h.radius))
             out["loss_ratio"][a, b] = h.loss[-1] / h.loss[0]
+            out["steps"][a, b] = h.steps[-1]
             out["lr"][a, b] = lr
     return out
+
+
+def bootstrap_slopes(x, Y, *, reps: int = 2000, seed: int = 0) -> np.ndarray:
+    """Slopes of log(median over seeds of Y) against log x when the seeds of different x are
+    independent (networks of different widths share nothing): for each of ``reps`` resamples,
+    draw the seeds of every x with replacement, independently per x, and fit the medians.
+    ``Y`` has shape (len(x), seeds), positive. Returns the ``reps`` slopes (Chapter 12)."""
+    x, Y = np.asarray(x, float), np.asarray(Y, float)
+    if Y.ndim != 2 or Y.shape[0] != x.shape[0] or Y.shape[1] < 2:
+        raise ValueError(f"Y must have shape (len(x), seeds >= 2) = ({x.shape[0]}, s), "
+                         f"not {Y.shape}")
+    if not (np.all(x > 0) and np.all(Y > 0)):
+        raise ValueError("x and Y must be positive (the slope is fitted on a log-log scale)")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, Y.shape[1], size=(reps,) + Y.shape)          # (reps, len(x), seeds)
+    med = np.median(np.take_along_axis(np.broadcast_to(Y, idx.shape), idx, axis=2), axis=2)
+    u = np.log(x) - np.log(x).mean()
+    return (np.log(med) - np.log(med).mean(axis=1, keepdims=True)) @ u / (u @ u)
 
 
 def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,

@@ -156,7 +156,11 @@ class AllenZhuBounds:
     """Allen-Zhu, Li & Song (2019), main theorem for GD (scalar output), every hidden constant
     set to 1 (see the module docstring). Chapter 12.
 
-    n, depth, delta            number of points, L, and the separation min_{i != j} ||x_i - x_j||
+    n, depth, delta            number of points, L, and the separation the theorem uses,
+                               delta = min(separation, 1/L): the hypothesis delta <= O(1/L) with
+                               constant 1 (data that are delta-separated are delta'-separated for
+                               every delta' < delta, so this costs nothing but width)
+    separation                 min_{i != j} ||x_i - x_j|| of the data
     width                      the smallest m with m >= n^24 L^12 log^5(m) / delta^8
     lr                         eta = delta / (n^4 L^2 m) at m = ``width`` (use ``lr_at`` for others)
     eps                        the target loss of ``iterations``
@@ -177,6 +181,7 @@ class AllenZhuBounds:
     lr: float
     eps: float
     iterations: float
+    separation: float
 
     def lr_at(self, m: float) -> float:
         """eta = delta / (n^4 L^2 m) for a width m of your choice."""
@@ -242,7 +247,9 @@ def _fixed_point_width(log_c: float, power: int) -> float:
 def allen_zhu_deep(X, y=None, *, depth: int, eps: float = 1e-3) -> AllenZhuBounds:
     """Allen-Zhu, Li & Song (2019), main theorem for GD (scalar output), as restated later:
     m >= n^24 L^12 log^5 m / delta^8, eta = delta / (n^4 L^2 m), T = n^6 L^2 / delta^2 log(1/eps),
-    with delta = ``data.separation(X)`` and every constant set to 1. Chapter 12."""
+    with every constant set to 1 and delta = min(``data.separation(X)``, 1/L): the theorem
+    assumes delta <= O(1/L), which any data meet by lowering delta, so depth is paid in width
+    (Chapter 12, the separation through the layers)."""
     from .data import separation
 
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
@@ -251,11 +258,12 @@ def allen_zhu_deep(X, y=None, *, depth: int, eps: float = 1e-3) -> AllenZhuBound
         raise ValueError(f"eps is a target loss in (0, 1), not {eps!r}")
     X = check_inputs(X, y)
     n = X.shape[0]
-    delta = separation(X)
+    sep = separation(X)
+    delta = min(sep, 1.0 / depth)
     # m = C log^5 m with C = n^24 L^12 / delta^8
     width = _fixed_point_width(24 * math.log(n) + 12 * math.log(depth) - 8 * math.log(delta), 5)
     return AllenZhuBounds(
         n=n, depth=depth, delta=delta, width=width,
         lr=delta / (n**4 * depth**2 * width), eps=eps,
-        iterations=n**6 * depth**2 / delta**2 * math.log(1 / eps),
+        iterations=n**6 * depth**2 / delta**2 * math.log(1 / eps), separation=sep,
     )
