@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+import pytest
 import torch
 
 from overparam.kernels import deep_ntk, empirical_ntk
@@ -94,3 +96,29 @@ def test_empirical_ntk_of_wide_net_is_close_to_deep_ntk():
         T = deep_ntk(X, depth=1)
         errs.append(float((empirical_ntk(net, X) - T).norm() / T.norm()))
     assert errs[1] < errs[0] and errs[1] < 0.1
+
+
+def test_lazy_vs_linearized_matches_kernel_dynamics_and_the_network_run():
+    """Chapter 9: the linearized run moves its outputs by the alpha-free kernel H(0) (closed
+    form u(k) = y - (I - lr H(0))^k y from u(0) = 0), the network run matches scaling.lazy_run
+    (autograd), and the gaps vanish when no step is taken."""
+    from overparam.data import sphere_data
+    from overparam.kernels import gram_matrix, h_infinity, lambda_max
+    from overparam.linearize import lazy_vs_linearized
+    from overparam.scaling import lazy_run, scaled_two_layer
+
+    X, y = sphere_data(12, 4, seed=3, labels="teacher")
+    lr, steps = 1.0 / lambda_max(h_infinity(X)), 40
+    H0 = gram_matrix(scaled_two_layer(4, 50, 1.0, seed=2), X)
+    expected = y - torch.linalg.matrix_power(torch.eye(12, dtype=H0.dtype) - lr * H0, steps) @ y
+    for alpha in (0.5, 3.0):
+        r = lazy_vs_linearized(X, y, m=50, alpha=alpha, lr=lr, steps=steps, seed=2)
+        np.testing.assert_allclose(r["outputs_lin"], expected.numpy(), rtol=1e-9, atol=1e-11)
+        loss = lazy_run(X, y, m=50, alpha=alpha, lr=lr, steps=steps, seed=2,
+                        record_every=steps).loss[-1]
+        assert np.isclose(0.5 * float(((r["outputs"] - y.numpy()) ** 2).sum()), loss,
+                          rtol=1e-8)
+    r0 = lazy_vs_linearized(X, y, m=50, alpha=2.0, lr=lr, steps=0, seed=2)
+    assert r0["param_gap"] == r0["output_gap"] == r0["move"] == 0.0
+    with pytest.raises(ValueError):
+        lazy_vs_linearized(X, y, m=50, alpha=2.0, lr=-1.0, steps=5)

@@ -190,3 +190,48 @@ def network_vs_linearized(model, X, y, X_test, *, lr: float, steps: int, ntk=Non
                                 K_test=ntk(Xt, X), record_every=max(steps, 1))
         out["kernel"] = kern["test_outputs"][-1]
     return out
+
+
+def lazy_vs_linearized(X, y, *, m: int, alpha: float, lr: float, steps: int,
+                       seed: int = 0) -> dict:
+    """Chapter 9, Chizat, Oyallon & Bach (2019), Theorem 2.2: full-batch GD on L_alpha for the
+    centred model alpha f (``scaling.scaled_two_layer``, only W trains; step ``lr / alpha^2`` on
+    the 1/2-sum loss, as ``scaling.lazy_run``) and, from the same W(0), GD on its linearization
+    f_lin(x; W) = f(x; W(0)) + J(x)(W - W(0)). For this ReLU net f_lin is the net with the
+    activation patterns frozen at W(0), and f(x; W(0)) = 0. Both runs use the hand-written
+    gradient (alpha a_r / sqrt m) sum_i r_i 1{w_r^T x_i >= 0} x_i. Returns a dict of the sups
+    over the steps of ``param_gap`` ||W(k) - Wbar(k)||_F, ``output_gap`` ||u(k) - ubar(k)||_2
+    (u = alpha f on X, ubar = alpha f_lin) and ``move`` ||W(k) - W(0)||_F, and the final training
+    outputs ``outputs`` and ``outputs_lin``."""
+    from .scaling import scaled_two_layer
+
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, not {steps!r}")
+    if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive finite number, not {lr!r}")
+    X = as_tensor(X).to(torch.float64).cpu()
+    y = as_tensor(y).to(X)
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
+    net = scaled_two_layer(X.shape[1], m, alpha, seed=seed, dtype=torch.float64, device="cpu")
+    W0 = net.W.detach().clone()                       # (m, d)
+    c = net.a.detach().clone() / math.sqrt(m)         # alpha a_r / sqrt m
+    P0 = (X @ W0.T >= 0).to(X.dtype)                  # frozen patterns, (n, m)
+    step = lr / alpha ** 2
+    W, Wb = W0.clone(), W0.clone()
+    gaps = {"param_gap": 0.0, "output_gap": 0.0, "move": 0.0}
+
+    def outputs(V, P):                               # alpha f with patterns P: (n,)
+        return (P * (X @ V.T)) @ c
+
+    for k in range(steps + 1):
+        P = (X @ W.T >= 0).to(X.dtype)
+        u, ub = outputs(W, P), outputs(Wb, P0)
+        gaps["param_gap"] = max(gaps["param_gap"], float((W - Wb).norm()))
+        gaps["output_gap"] = max(gaps["output_gap"], float((u - ub).norm()))
+        gaps["move"] = max(gaps["move"], float((W - W0).norm()))
+        if k == steps:
+            break
+        W = W - step * c[:, None] * ((P * (u - y)[:, None]).T @ X)
+        Wb = Wb - step * c[:, None] * ((P0 * (ub - y)[:, None]).T @ X)
+    return {**gaps, "outputs": u.numpy(), "outputs_lin": ub.numpy()}
