@@ -113,6 +113,8 @@ def apply(spec: dict) -> dict:
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         applied["memory_bytes"] = mem
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # No file (the log it shares with the grader included) may grow past 1 GB.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024 ** 3, 1024 ** 3))
     abi = 0
     if spec.get("landlock", True):
         abi = _landlock(spec.get("read_roots", []), spec.get("write_roots", []))
