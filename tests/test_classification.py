@@ -174,6 +174,38 @@ def test_steps_to_stable_error_ignores_a_touch_that_does_not_last():
     assert steps_to_stable_error(h3) == 0
 
 
+def test_steps_to_stable_error_min_tail_refuses_a_zero_only_at_the_end():
+    # error zero only over the last 2 of 20 recorded intervals: settled with min_tail = 0,
+    # but not if zero error must hold over the last 20% of the run
+    steps = list(range(0, 101, 5))
+    err = [0.2] * 19 + [0.0, 0.0]
+    h = History(steps, {"error": err}, lr=1.0, batch_size=1, loss="logistic", n=10)
+    assert steps_to_stable_error(h) == 95
+    assert steps_to_stable_error(h, min_tail=0.2) is None
+    assert steps_to_stable_error(h, min_tail=0.05) == 95       # 100 - 95 >= 0.05 * 100
+    err2 = [0.2] * 10 + [0.0] * 11                             # zero from step 50 on
+    h2 = History(steps, {"error": err2}, lr=1.0, batch_size=1, loss="logistic", n=10)
+    assert steps_to_stable_error(h2, min_tail=0.5) == 50
+    assert steps_to_stable_error(h2, min_tail=0.51) is None
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="min_tail"):
+            steps_to_stable_error(h, min_tail=bad)
+
+
+def test_zero_error_grid_with_an_epoch_budget_gives_every_batch_size_the_same_examples():
+    X, y = _toy(n=16, phi=0.4)
+    g = zero_error_grid(X, y, widths=[32], batch_sizes=[None, 4, 1], seeds=[0], epochs=6,
+                        min_tail=0.25)
+    assert g.budget == [6, 24, 96]                  # ceil(6 * 16 / b): 6 epochs each
+    for j, b in enumerate([None, 4, 1]):
+        h = g.histories[(32, b, 0)]
+        assert h.steps[-1] == g.budget[j]
+        k = steps_to_stable_error(h, min_tail=0.25)
+        assert (np.isnan(g.stable[0, j, 0]) if k is None else g.stable[0, j, 0] == k)
+    with pytest.raises(ValueError, match="epochs"):
+        zero_error_grid(X, y, widths=[32], batch_sizes=[None], epochs=0)
+
+
 def test_phi_separated_data_with_a_fixed_last_coordinate():
     X, y = phi_separated_data(30, 7, 0.25, kind="xor", seed=3, mu=0.4)
     assert torch.allclose(X[:, -1], torch.full((30,), 0.4, dtype=X.dtype))

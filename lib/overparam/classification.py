@@ -94,18 +94,20 @@ def phi_separated_data(n: int, d: int, phi: float, *, kind: str = "linear", seed
     return X.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
 
 
-def logistic_alpha0(alpha1: float = 1.0, p: float = 1.0, *, z_max: float = 40.0,
+def logistic_alpha0(b: float = 1.0, p: float = 1.0, *, z_max: float = 40.0,
                     points: int = 200001) -> float:
-    """The largest alpha_0 with -l'(z) >= alpha_0 min(alpha_1, l(z)^p) for all z, for the
-    logistic loss l(z) = log(1 + e^{-z}) (Zou et al. 2020's loss-family condition, as we recall
-    it), computed on a grid of z in [-z_max, z_max]. p = 1 gives a positive alpha_0: the
-    logistic loss belongs to the family; for p < 1 the infimum is 0 as z -> infinity."""
-    if not alpha1 > 0 or not p > 0:
-        raise ValueError("alpha1 and p must be positive")
+    """The largest a with -l'(z) >= a min(b, l(z)^p) for all z, for the logistic loss
+    l(z) = log(1 + e^{-z}), computed on a grid of z in [-z_max, z_max]. Since
+    a min(b, l^p) = min(ab, a l^p), this is Zou et al.'s Assumption 3.2 (arXiv v3, Chapter 13)
+    with alpha_1 = a and alpha_0 = a b; the function returns a (= alpha_1), and alpha_0 is
+    a * b. p = 1 gives a positive a = (1 - e^{-b}) / b: the logistic loss belongs to the
+    family; for p < 1 the infimum is 0 as z -> infinity."""
+    if not b > 0 or not p > 0:
+        raise ValueError(f"b and p must be positive (got b = {b}, p = {p})")
     z = torch.linspace(-z_max, z_max, points, dtype=torch.float64)
     ell = torch.nn.functional.softplus(-z)
     neg_dell = torch.sigmoid(-z)
-    return float((neg_dell / torch.clamp(ell ** p, max=alpha1)).min())
+    return float((neg_dell / torch.clamp(ell ** p, max=b)).min())
 
 
 def distance_travelled(hist, *, per_step: bool = False):
@@ -113,13 +115,17 @@ def distance_travelled(hist, *, per_step: bool = False):
     (``per_step=True``: its running maximum at each recorded step). A measurement of the run,
     not the radius tau of Zou et al.'s perturbation region (``perturbation_level``, a function
     of n, L and phi): a region defined by this number would contain the run by construction.
-    Needs ``record=("radius",)`` from ``train`` on a deep network. Chapters 13-14."""
+    Needs ``record=("radius",)`` from ``train`` on a deep network: ``train`` calls that record
+    "radius" for historical reasons, but it holds this distance travelled, never tau.
+    Chapters 13-14."""
     r = np.asarray(hist.radius, dtype=float)
     per_record = r.max(axis=1) if r.ndim == 2 else r
     return np.maximum.accumulate(per_record) if per_step else float(per_record.max())
 
 
-perturbation_radius = distance_travelled   # the former name; it is a distance, not tau
+# The former name, kept so that old code runs: it returns the distance travelled by the run
+# (a measurement), never the radius tau of the region; new code should call distance_travelled.
+perturbation_radius = distance_travelled
 
 
 def steps_to_error(hist, target: float = 0.0):
@@ -132,12 +138,15 @@ def steps_to_error(hist, target: float = 0.0):
 
 
 def gradient_lower_bound(hist, y) -> dict:
-    """Along a recorded run, the quantities of the gradient lower bound (Zou et al. 2020, as we
-    recall its shape: in the perturbation region, ||grad L(W)||_F >= c * (1/n) sum_i -l'(y_i f_i)
-    with c > 0 depending on m, phi, n, L): ``grad_norm`` = ||grad L||_F, ``loss`` = L,
-    ``mean_neg_dloss`` = (1/n) sum_i -l'(y_i f_i) = (1/n) sum_i sigmoid(-y_i f_i) (logistic),
-    and ``ratio`` = grad_norm / mean_neg_dloss. Needs ``record=("loss", "grad_norm",
-    "outputs")`` and a run with ``loss="logistic"``."""
+    """Along a recorded run, the loss-side quantities of Zou et al.'s gradient lower bound
+    (arXiv v3, Theorem 5.3(vii): in the perturbation region, for the LAST hidden layer only,
+    ||grad_{W_L} L_S||_F^2 >= (C1 m_L phi / n^5) (sum_i l'(y_i f_i))^2; Chapter 13).
+    ``train``'s ``grad_norm`` is the gradient over ALL layers, not squared, so ``ratio``
+    below is a summary of the run, not the theorem's inequality (for that, see
+    ``last_layer_gradient``, ``RunTracker`` and ``implied_c1``): ``grad_norm`` = ||grad L_S||_F
+    over all layers, ``loss`` = L_S, ``mean_neg_dloss`` = (1/n) sum_i -l'(y_i f_i)
+    = (1/n) sum_i sigmoid(-y_i f_i) (logistic), and ``ratio`` = grad_norm / mean_neg_dloss.
+    Needs ``record=("loss", "grad_norm", "outputs")`` and a run with ``loss="logistic"``."""
     y = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y, dtype=float)
     margins = y[None, :] * np.asarray(hist.outputs, dtype=float)
     mean_neg_dloss = (1.0 / (1.0 + np.exp(margins))).mean(axis=1)
@@ -178,7 +187,9 @@ class ZeroErrorGrid:
     the error stays zero until the end of the run (NaN if never / not by the end);
     ``epochs``: ``stable`` * b / n; ``distance``: max_l ||W_l(K) - W_l(0)||_F at the end of the
     run, ``relative``: max_l ||W_l(K) - W_l(0)||_F / ||W_l(0)||_F; ``lr``: the step sizes;
-    ``histories[(m, b, seed)]``: each run's History (b = None for GD)."""
+    ``histories[(m, b, seed)]``: each run's History (b = None for GD); ``budget[j]``: the
+    number of iterations of batch size ``batch_sizes[j]``; ``min_tail``: the fraction of the run
+    over which the error had to stay zero to count as settled."""
 
     widths: list
     batch_sizes: list
@@ -192,10 +203,13 @@ class ZeroErrorGrid:
     relative: np.ndarray
     lr: np.ndarray
     histories: dict
+    budget: list = None
+    min_tail: float = 0.0
 
 
 def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
-                    lr_scale: float = 1.0, steps: int = 1000, record_every: int = 1,
+                    lr_scale: float = 1.0, steps: int = 1000, epochs: float | None = None,
+                    min_tail: float = 0.0, record_every: int = 1,
                     dtype: torch.dtype = DEFAULT_DTYPE, device="cpu") -> ZeroErrorGrid:
     """Iterations to zero training error for every width m, batch size b (None = GD) and seed,
     with the logistic loss on ``DeepReLU(..., parameterization="zou")`` (Chapter 14; Zou et al.
@@ -203,9 +217,18 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
     the initialization (``seed``) and its own seed for SGD's batches (different for every
     (m, b, seed)), and runs all ``steps`` (no early stop), so that an error that comes back
     after touching zero is seen. The step size of width m is ``lr_scale`` times
-    ``suggested_lr``'s stable GD step at that initialization, the same for every batch size."""
+    ``suggested_lr``'s stable GD step at that initialization, the same for every batch size.
+    ``epochs=E`` gives every batch size the same budget of examples seen: ceil(E n / b)
+    iterations for batch size b (E for GD) instead of ``steps`` for all; a run counts as
+    settled only if its error stayed zero over the last ``min_tail`` fraction of its run
+    (``steps_to_stable_error``), else ``stable`` is NaN (did not settle within the budget)."""
     widths, batch_sizes, seeds = list(widths), list(batch_sizes), list(seeds)
     n = int(torch.as_tensor(X).shape[0])
+    if epochs is not None and not epochs > 0:
+        raise ValueError(f"epochs must be positive (or None for a fixed number of steps), "
+                         f"not {epochs}")
+    budget = [steps if epochs is None else int(math.ceil(epochs * n / (n if b is None else b)))
+              for b in batch_sizes]
     shape = (len(widths), len(batch_sizes), len(seeds))
     first, stable, eps, dist, rel, lrs = (np.full(shape, np.nan) for _ in range(6))
     hists = {}
@@ -214,7 +237,7 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
             for s, seed in enumerate(seeds):
                 shuffle = 1_000_003 * (s + 1) + 1009 * i + j     # one batch order per run
                 net, h = run_classifier(X, y, width=m, depth=depth, batch_size=b,
-                                        lr_scale=lr_scale, steps=steps, seed=seed,
+                                        lr_scale=lr_scale, steps=budget[j], seed=seed,
                                         shuffle_seed=shuffle, record=("loss", "error"),
                                         record_every=record_every, dtype=dtype, device=device)
                 init = DeepReLU(net.d, m, depth, parameterization="zou", seed=seed,
@@ -227,14 +250,15 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
                     w_l = [float(getattr(init, k).norm()) for k in net.trained_layers()]
                 dist[i, j, s] = max(d_l)
                 rel[i, j, s] = max(a / w for a, w in zip(d_l, w_l))
-                k1, k2 = steps_to_error(h), steps_to_stable_error(h)
+                k1 = steps_to_error(h)
+                k2 = steps_to_stable_error(h, min_tail=min_tail)
                 if k1 is not None:
                     first[i, j, s] = k1
                 if k2 is not None:
                     stable[i, j, s] = k2
                     eps[i, j, s] = k2 * (n if b is None else b) / n
-    return ZeroErrorGrid(widths, batch_sizes, seeds, n, steps, first, stable, eps, dist, rel,
-                         lrs, hists)
+    return ZeroErrorGrid(widths, batch_sizes, seeds, n, max(budget), first, stable, eps, dist,
+                         rel, lrs, hists, budget, min_tail)
 
 
 # --- Zou et al. (2018, arXiv v3): the perturbation level and the path-length bound ----------
@@ -417,14 +441,25 @@ def implied_c1(last_sq, dloss_sum, *, n: int, width: int, phi: float):
     return last_sq * n ** 5 / (width * phi * s ** 2)
 
 
-def steps_to_stable_error(hist, target: float = 0.0):
+def steps_to_stable_error(hist, target: float = 0.0, *, min_tail: float = 0.0):
     """The first recorded step from which the training error stays <= ``target`` at every later
     record of the run, or None if the last record is above it (Chapter 14: with a fixed step,
-    SGD can touch zero error and leave it again; ``steps_to_error`` returns the first touch)."""
+    SGD can touch zero error and leave it again; ``steps_to_error`` returns the first touch).
+    ``min_tail`` in [0, 1): the run counts as settled only if the error stayed <= ``target``
+    over at least that fraction of its recorded steps (from the returned step to the last
+    record); otherwise None. With ``min_tail=0`` a zero error at the very last record counts,
+    which says nothing about whether the run has settled."""
+    if not 0.0 <= min_tail < 1.0:
+        raise ValueError(f"min_tail is a fraction of the run in [0, 1), not {min_tail}")
     err = np.asarray(hist.error, dtype=float)
+    steps = np.asarray(hist.steps)
     above = np.nonzero(err > target)[0]
     if above.size == 0:
-        return int(hist.steps[0])
-    if above[-1] == err.size - 1:
+        k = int(steps[0])
+    elif above[-1] == err.size - 1:
         return None
-    return int(hist.steps[above[-1] + 1])
+    else:
+        k = int(steps[above[-1] + 1])
+    if steps[-1] - k < min_tail * (steps[-1] - steps[0]):
+        return None
+    return k
