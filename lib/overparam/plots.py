@@ -245,13 +245,26 @@ def gd_vs_sgd(batch_size, width, *, X, y, depth=2, steps=150, seed=0):
 def zero_error_grid_plot(grid):
     """Chapter 14: from a ``classification.zero_error_grid`` result, the iterations after which
     the training error stays zero (left) and the same in epochs (right) against the batch size,
-    one line per width: median over seeds and min-max band (runs that never settle are left
-    out of the band; GD is plotted at b = n)."""
-    fig, (ax_it, ax_ep) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    one line per width: median over all seeds and min-max band, a run that did not settle
+    within its budget counted at the budget (the dotted line: ">budget"); the number of runs
+    that settled is written next to each point. GD is plotted at b = n."""
+    fig, (ax_it, ax_ep) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     bs = [grid.n if b is None else b for b in grid.batch_sizes]
+    budget = np.asarray(grid.budget if grid.budget is not None
+                        else [grid.steps] * len(bs), dtype=float)
+    budget_ep = budget * np.asarray(bs, dtype=float) / grid.n
     for i, m in enumerate(grid.widths):
-        seed_band(ax_it, bs, grid.stable[i].T, marker="o", label=f"m = {m}", color=f"C{i}")
-        seed_band(ax_ep, bs, grid.epochs[i].T, marker="o", label=f"m = {m}", color=f"C{i}")
+        st = np.where(np.isfinite(grid.stable[i]), grid.stable[i], budget[:, None])
+        ep = np.where(np.isfinite(grid.epochs[i]), grid.epochs[i], budget_ep[:, None])
+        seed_band(ax_it, bs, st.T, marker="o", label=f"m = {m}", color=f"C{i}")
+        seed_band(ax_ep, bs, ep.T, marker="o", label=f"m = {m}", color=f"C{i}")
+        for j, b in enumerate(bs):
+            k = int(np.isfinite(grid.stable[i, j]).sum())
+            for ax, v in ((ax_it, np.median(st[j])), (ax_ep, np.median(ep[j]))):
+                ax.annotate(f"{k}/{len(grid.seeds)}", (b, v), xytext=(4, 6 - 14 * i),
+                            textcoords="offset points", fontsize="x-small", color=f"C{i}")
+    ax_it.plot(bs, budget, "k:", lw=1, label="budget (not settled)")
+    ax_ep.plot(bs, budget_ep, "k:", lw=1, label="budget (not settled)")
     for ax, name in ((ax_it, "iterations"), (ax_ep, r"epochs ($kB/n$)")):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -261,7 +274,7 @@ def zero_error_grid_plot(grid):
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel(r"batch size $B$ ($B = n$ is GD)")
         ax.set_ylabel(name + " until the error stays 0")
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="x-small")
     return fig
 
 
@@ -667,20 +680,23 @@ def seed_band(ax, x, Y, *, label=None, color=None, ls="-", marker=None):
     return line
 
 
-def loss_error_band(runs: dict, *, title=None):
+def loss_error_band(runs: dict, *, title=None, per_epoch=None):
     """Chapters 13-14: training loss L_S (left, log scale) and training error (right) against
     the step, for each label of ``runs`` (a list of Histories, one per seed, recorded at the
-    same steps): median over seeds and min-max band."""
+    same steps): median over seeds and min-max band. ``per_epoch`` (a dict label -> b/n)
+    plots against epochs k b / n instead of iterations k."""
     fig, (ax_l, ax_e) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     for k, (name, hists) in enumerate(runs.items()):
-        steps = hists[0].steps
+        steps = np.asarray(hists[0].steps, dtype=float)
+        if per_epoch is not None:
+            steps = steps * per_epoch[name]
         seed_band(ax_l, steps, [h.loss for h in hists], label=name, color=f"C{k}")
         seed_band(ax_e, steps, [h.error for h in hists], label=name, color=f"C{k}")
     ax_l.set_yscale("log")
     ax_l.set_ylabel(r"training loss $L_S$")
     ax_e.set_ylabel("training error")
     for ax in (ax_l, ax_e):
-        ax.set_xlabel(r"iteration $k$")
+        ax.set_xlabel(r"iteration $k$" if per_epoch is None else r"epochs $kB/n$")
     ax_l.legend(fontsize="small")
     if title:
         fig.suptitle(title, fontsize="medium")
@@ -708,29 +724,35 @@ def gradient_bound_trajectories(tracks, *, n, width, phi, ax=None):
     return fig
 
 
-def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width):
-    """Chapter 13: kappa = min over a run of n^2 ||grad_{W_L} L_S||_F^2 / (m (sum_i l')^2)
-    against phi (left, arrays (seeds, len(phis))) and against n (right), median and min-max
-    band over seeds, with the shapes phi and n^{-3} that Zou et al.'s Theorem 5.3(vii) allows
-    (kappa >= C1 phi / n^3), drawn through the first median."""
+def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
+    """Chapter 13: from kappa = min over a run of n^2 ||grad_{W_L} L_S||_F^2 / (m (sum_i l')^2)
+    (arrays (seeds, len(phis)) at n = ``n`` and (seeds, len(ns)) at phi = ``phi``), the constant
+    C1 = kappa n^3 / phi that Zou et al.'s Theorem 5.3(vii) (kappa >= C1 phi / n^3) needs,
+    against phi (left) and against n (right): median and min-max band over seeds. The theorem
+    asks for one absolute C1 > 0: a band falling towards zero would show the bound failing."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
-    for ax, x, K, shape, name in ((a1, phis, kappa_phi, 1.0, r"separation $\phi$"),
-                                  (a2, ns, kappa_n, -3.0, r"number of examples $n$")):
+    c_phi = np.asarray(kappa_phi, dtype=float) * n ** 3 / np.asarray(phis, dtype=float)
+    c_n = np.asarray(kappa_n, dtype=float) * np.asarray(ns, dtype=float) ** 3 / phi
+    for ax, x, C, name in ((a1, phis, c_phi, r"separation $\phi$"),
+                           (a2, ns, c_n, r"number of examples $n$")):
         x = np.asarray(x, dtype=float)
-        seed_band(ax, x, K, marker="o", label="measured (median, min-max over seeds)")
-        k0 = float(np.median(np.asarray(K)[:, 0]))
-        power = r"\phi" if shape > 0 else r"n^{-3}"
-        ax.plot(x, k0 * (x / x[0]) ** shape, "k--", lw=1,
-                label=rf"theorem's shape ${power}$ (through the first point)")
+        seed_band(ax, x, C, marker="o", label="implied $C_1$ (median, min-max over seeds)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(x, [f"{v:g}" for v in x])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        lo, hi = ax.get_ylim()
+        ticks = [c * 10.0 ** k for k in range(int(np.floor(np.log10(lo))),
+                                              int(np.ceil(np.log10(hi))) + 1)
+                 for c in (1, 2, 3, 5, 7) if lo <= c * 10.0 ** k <= hi]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.yaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_ylim(lo, hi)
         ax.set_xlabel(name)
-        ax.set_ylabel(r"$\kappa$ (least value along a run)")
+        ax.set_ylabel(r"implied $C_1 = \kappa n^3/\phi$")
         ax.legend(fontsize="x-small")
-    a1.set_title(rf"$m = {width}$, $n$ fixed", fontsize="medium")
-    a2.set_title(rf"$m = {width}$, $\phi$ fixed", fontsize="medium")
+    a1.set_title(rf"$m = {width}$, $n = {n}$", fontsize="medium")
+    a2.set_title(rf"$m = {width}$, $\phi = {phi:g}$", fontsize="medium")
     return fig
 
 
