@@ -223,3 +223,37 @@ def test_median_band_slopes_are_per_seed_and_exact_on_power_laws():
     with pytest.raises(ValueError, match="positive"):
         median_band(x, -Y)
     plt.close("all")
+
+
+def test_norm_profile_prediction_counts_the_layer_of_A():
+    """Chapter 10: init_variance rescales A too, so E||h_l||^2 = (c/2)^{l+1}; the dashed line of
+    plots.norm_profile must sit on the measured norms already at l = 0 (sqrt(c/2), not 1)."""
+    import matplotlib.pyplot as plt
+
+    from overparam.plots import norm_profile
+
+    c, m = 3.0, 2048
+    fig = norm_profile(depth=4, gain=c, m=m, n=4, seed=1)
+    lines = fig.axes[0].get_lines()
+    dashed = [ln for ln in lines if ln.get_linestyle() == "--"][0]
+    measured = np.array([ln.get_ydata() for ln in lines if ln.get_linestyle() != "--"])
+    layers = np.arange(measured.shape[1])
+    assert np.allclose(dashed.get_ydata(), (c / 2) ** ((layers + 1) / 2))
+    # independent of the plot code: a mean over m = 2048 ReLUs is within a few % of its mean
+    ratio = np.exp(np.log(measured).mean(axis=0)) / np.sqrt(c / 2) ** (layers + 1)
+    assert np.all(np.abs(ratio - 1) < 0.15), ratio
+    plt.close(fig)
+
+
+def test_median_band_labels_a_short_sweep_with_plain_numbers():
+    """Chapters 10-11: widths such as 1024 and budgets such as 0.01 are labelled as written,
+    not in exponent notation ('1.02e+03')."""
+    import matplotlib.pyplot as plt
+
+    from overparam.plots import median_band
+
+    for x in ([256, 512, 1024, 2048], [0.01, 0.02, 0.05, 0.1]):
+        fig, _ = median_band(x, np.ones((5, len(x))) * np.asarray(x, float))
+        labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert labels == [f"{v}" for v in x], labels
+        plt.close(fig)

@@ -127,7 +127,8 @@ def azls_pair_data(n: int, d: int, delta: float, *, seed: int = 0, labels: str =
     with sqrt(2) sin(theta / 2) = delta (``data.close_pair_data``), so ||x_0 - x_1|| = delta.
     Used to vary the separation delta of Allen-Zhu et al.'s gradient lower bound (Chapter 11);
     delta is the data set's separation when the other pairs are farther apart (check with
-    ``data.separation``). Needs 0 < delta <= 1 (such inputs are at most 1 apart)."""
+    ``data.separation``). Needs 0 < delta <= 1, i.e. theta <= pi/2 (such inputs can be up to
+    sqrt 2 apart, at theta = pi; larger delta are refused)."""
     from .data import close_pair_data
 
     if not isinstance(d, int) or isinstance(d, bool) or d < 3:

@@ -502,7 +502,8 @@ def norm_profile(depth: int = 10, gain: float = 2.0, *, m: int = 256, n: int = 8
     """Chapter 10 (Allen-Zhu et al. 2019, forward stability): ||h_{i,l}|| against the layer l
     for n inputs of ``deep.azls_data`` through ``DeepReLU("allen_zhu")`` with entries of A and W_l
     drawn N(0, gain/m) (gain = 2 is the paper's), and the mean-field prediction
-    (gain/2)^{l/2} (E||relu(W h)||^2 = (gain/2) ||h||^2)."""
+    (gain/2)^{(l+1)/2}: E||relu(W h)||^2 = (gain/2) ||h||^2 at each of the l + 1 ReLU layers
+    (A rescaled too, so h_0 = relu(Ax) already has E||h_0||^2 = gain/2 for ||x|| = 1)."""
     from .deep import azls_data, hidden_norms
     from .models import DeepReLU
 
@@ -513,7 +514,8 @@ def norm_profile(depth: int = 10, gain: float = 2.0, *, m: int = 256, n: int = 8
     fig, ax = new_axes(ax)
     layers = np.arange(N.shape[0])
     ax.semilogy(layers, N, color="C0", alpha=0.5, lw=1)
-    ax.semilogy(layers, (gain / 2) ** (layers / 2), "k--", label=r"$(\mathrm{gain}/2)^{l/2}$")
+    ax.semilogy(layers, (gain / 2) ** ((layers + 1) / 2), "k--",
+                label=r"$(\mathrm{gain}/2)^{(l+1)/2}$")
     ax.set_xlabel("layer l (0 = relu(Ax))")
     ax.set_ylabel(r"$\|h_{i,l}\|$")
     ax.set_title(f"entries N(0, {gain:g}/m), m = {m}, L = {int(depth)}")
@@ -661,7 +663,7 @@ def median_band(x, Y, *, ax=None, label=None, color=None, fit_range=None, marker
     ax.fill_between(x, Y.min(axis=0), Y.max(axis=0), color=line.get_color(), alpha=0.25, lw=0)
     ax.xaxis.set_minor_formatter(plt.NullFormatter())      # no crowded 2x10^2, 3x10^2, ...
     if x.max() / x.min() < 100:                            # a short sweep: label its own x values
-        ax.set_xticks(x, [f"{v:.3g}" for v in x])
+        ax.set_xticks(x, [f"{v:g}" for v in x])
     return fig, slopes
 
 
