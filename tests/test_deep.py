@@ -163,7 +163,8 @@ def test_chapter_10_12_plots_draw_what_they_compute():
     fig = plots.norm_profile(depth=4, gain=3.0, m=64, n=3)
     lines = fig.axes[0].lines
     assert len(lines) == 4                                   # 3 inputs + the prediction
-    np.testing.assert_allclose(lines[-1].get_ydata(), 1.5 ** (np.arange(5) / 2))
+    # l + 1 ReLU layers up to h_l (A is rescaled too): (gain/2)^{(l+1)/2}
+    np.testing.assert_allclose(lines[-1].get_ydata(), 1.5 ** ((np.arange(5) + 1) / 2))
     omegas = np.array([0.01, 0.1, 1.0])
     fig, s_rand, s_adv = plots.sign_change_plot(omegas, 5 * omegas, 7 * omegas ** (2 / 3), m=64)
     assert s_rand == pytest.approx(1.0) and s_adv == pytest.approx(2 / 3)
