@@ -140,13 +140,25 @@ missed their goal on some or all runs:
   gradient product X^T (P * R) (inner dimension n = 40, a shape BLAS runs at a few GFLOP/s),
   a tenth to the forward product, and most of the rest to four elementwise passes over the
   (n, M) matrices (pattern, ReLU, masked residual, and the flips record's comparison with the
-  initial pattern). What would reach 3x on a quiet machine: computing a step's passes block by
-  block of neurons while they are in cache, or fusing them (a compiled kernel).
-- **Figure 1 on 2 CPU cores (< 60 s).** An epoch is now, for every width, one n x n x m product
-  (K S) and about eight passes over n x m float32 matrices; the lambda_min records are two
-  Cholesky factorizations each. The time in the table is the run's, at the load given with it;
-  on a loaded machine the two threads of every product wait for each other, which costs far
-  more than the load average suggests, and the ratio row is the better guide.
+  initial pattern). The 3x of the table was measured on a loaded machine (load 6-9); on a
+  quiet one `sweep` was 2.4x before this round's changes, and an alternating comparison of the
+  two versions put the changes at 1.0-1.1x (itself on a loaded machine): not reached on a
+  quiet machine. What would reach 3x there: computing a step's passes block by block of
+  neurons while they are in cache, or fusing them (a compiled kernel).
+- **Figure 1 on 2 CPU cores (< 60 s).** On a quiet machine (load average 0.6) the run took
+  75 s, down from 102 s, and its ratio to the replaced method over 10 epochs was 1.2x (on a
+  loaded machine, load 6-9, 246 s and 4.9x: the replaced method's two products a step and
+  full eigendecompositions suffer more from waiting threads). A profile of 8 epochs at
+  m = 10^4 gives what is left: the one n x n x m product K S of a step is 60% of the time and
+  runs at about 85 GFLOP/s in float32 on the two cores whatever the layout (K S, K^T S,
+  S^T K measured), so the products alone of 100 epochs over the widths 100...10^4 (sum 18600)
+  take about 44 s; the eight elementwise passes over n x m matrices a step (pattern, ReLU,
+  predictions, residual update, flips, radius) about 10 s; the 66 lambda_min records about
+  11 s (the n x m x n product P P^T of H(k), 5 s, and two Cholesky factorizations each).
+  What would reach 60 s: updating P P^T from the patterns that flipped since the previous
+  record (exact, the counts are integers; a sparse product), and fusing a step's elementwise
+  passes into one (a compiled kernel); the paper's own widths (`widths="paper"`, sum 15500)
+  cost a sixth less.
 - **Figure 1 on a GPU (< 10 s).** Not measured: no GPU was available to the machines these
   results were measured on. `python benchmarks/run.py --only figure1` on a GPU machine
   measures it (the benchmark uses the GPU when present).
