@@ -166,7 +166,7 @@ def toc_parts(srcdir: Path):
 
 
 # --- Sphinx -----------------------------------------------------------------------------------
-def _inline_code(text: str, limit: int = 70) -> str:
+def _inline_code(text: str, limit: int = 40) -> str:
     text = text.replace("`", "'")
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -183,8 +183,8 @@ def ledger_markdown(srcdir: Path) -> str:
         if not rows:
             continue
         out += [f"```{{list-table}} {caption}", ":header-rows: 1",
-                ":widths: 14 10 22 8 20 9 17", "",
-                "* - Statement", "  - Kind", "  - Title", "  - Chapter", "  - Source",
+                ":widths: 14 22 7 24 10 23", "",
+                "* - Statement", "  - Title", "  - Chapter", "  - Source",
                 "  - Status", "  - Tested by"]
         for st in rows:
             doc = "/lessons/" + st.notebook[: -len(".ipynb")]
@@ -205,7 +205,7 @@ def ledger_markdown(srcdir: Path) -> str:
             if isinstance(entry.get("tests"), list) and not entry.get("tests"):
                 tests = ["illustrated only"]
             title = st.title.replace("\n", " ") or "(untitled)"
-            out += [f"* - {label}", f"  - {st.kind}", f"  - {title}",
+            out += [f"* - {label}", f"  - {title}",
                     f"  - {{doc}}`{chapter} <{doc}>`",
                     f"  - {entry.get('source') or '**missing**'}",
                     f"  - {entry.get('status') or '**missing**'}",
