@@ -182,9 +182,9 @@ def ledger_markdown(srcdir: Path) -> str:
         rows = collect(folder, names)
         if not rows:
             continue
-        out += [f"```{{list-table}} {caption}", ":header-rows: 1",
-                ":widths: 14 22 7 24 10 23", "",
-                "* - Statement", "  - Title", "  - Chapter", "  - Source",
+        out += [f"```{{list-table}} {caption}", ":header-rows: 1", ":class: ledger-table",
+                ":widths: 15 20 6 22 12 25", "",
+                "* - Statement", "  - Title", "  - Ch.", "  - Source",
                 "  - Status", "  - Tested by"]
         for st in rows:
             doc = "/lessons/" + st.notebook[: -len(".ipynb")]
@@ -250,9 +250,14 @@ def setup(app):
         env.ledger_docs = getattr(env, "ledger_docs", set()) | (
             getattr(other, "ledger_docs", set()) & set(docnames))
 
+    def add_static(app, config):                   # book/_ext/static/ledger.css
+        config.html_static_path.append(str(Path(__file__).parent / "static"))
+
     app.add_directive("statement-ledger", StatementLedger)
+    app.connect("config-inited", add_static)
+    app.add_css_file("ledger.css")
     app.connect("env-get-outdated", outdated)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 1}
+            "env_version": 2}
