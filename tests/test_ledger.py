@@ -101,8 +101,19 @@ def test_the_ledger_page_is_rebuilt_when_a_lesson_changes():
         def connect(self, event, fn):
             handlers[event] = fn
 
+        def add_css_file(self, name):
+            handlers["css"] = name
+
     meta = ledger.setup(App())
     assert handlers["directive"] == "statement-ledger" and meta["parallel_read_safe"]
+
+    class Config:                       # the page's stylesheet is shipped as a static file
+        html_static_path = []
+
+    config = Config()
+    handlers["config-inited"](None, config)
+    static = Path(config.html_static_path[0])
+    assert (static / handlers["css"]).is_file()
 
     class Env:
         ledger_docs = {"book/ledger"}
