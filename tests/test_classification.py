@@ -187,6 +187,11 @@ def test_steps_to_stable_error_min_tail_refuses_a_zero_only_at_the_end():
     h2 = History(steps, {"error": err2}, lr=1.0, batch_size=1, loss="logistic", n=10)
     assert steps_to_stable_error(h2, min_tail=0.5) == 50
     assert steps_to_stable_error(h2, min_tail=0.51) is None
+    diverged = History([0, 5, 10], {"error": [0.2, 0.0, float("nan")]}, lr=1.0, batch_size=1,
+                       loss="logistic", n=10)
+    assert steps_to_stable_error(diverged) is None             # NaN is not a settled zero
+    empty = History([], {"error": []}, lr=1.0, batch_size=1, loss="logistic", n=10)
+    assert steps_to_stable_error(empty) is None
     for bad in (-0.1, 1.0):
         with pytest.raises(ValueError, match="min_tail"):
             steps_to_stable_error(h, min_tail=bad)
@@ -284,6 +289,10 @@ def test_last_layer_gradient_matches_the_papers_formula():
         G_all_sq = float((G ** 2).sum())
     g = last_layer_gradient(net, X, y)
     assert g["last"] == pytest.approx(G_all_sq, rel=1e-10)
+    with torch.no_grad():                             # callers inside no_grad get the same
+        assert last_layer_gradient(net, X, y)["last"] == pytest.approx(g["last"], rel=1e-12)
+    with pytest.raises(ValueError, match="built for d = 5"):
+        last_layer_gradient(net, X[:, :4], y)
     assert g["dloss_sum"] == pytest.approx(float(dl.sum()), rel=1e-12)
     assert g["all"] > g["last"]
     c = implied_c1(g["last"], g["dloss_sum"], n=12, width=16, phi=0.3)

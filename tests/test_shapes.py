@@ -106,6 +106,24 @@ def test_helper():
         check_model_input(net, X, name="Y")
 
 
+def test_a_module_whose_layers_are_registered_out_of_order_is_not_guessed_at():
+    """Registration order is not forward order: a head registered before its body must not
+    be taken for the first layer (that would refuse correct data)."""
+    class HeadFirst(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = torch.nn.Linear(16, 1)       # registered first, applied last
+            self.body = torch.nn.Linear(D_MODEL, 16)
+
+        def forward(self, x):
+            return self.head(torch.relu(self.body(x))).squeeze(-1)
+
+    net = HeadFirst().double()
+    assert model_input_dim(net) is None
+    check_model_input(net, X_OK)                     # no false refusal
+    kernels.empirical_ntk(net, X_OK)
+
+
 def test_runners_without_a_model_build_for_the_data():
     res = sweep([3, 5], [0], X, Y, lr=0.1, steps=1, device="cpu")
     assert res.loss.shape == (2, 1, 2)

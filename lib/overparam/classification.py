@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import _generator
+from .data import _generator, check_model_input
 from .device import DEFAULT_DTYPE
 from .models import DeepReLU
 from .train import suggested_lr, train
@@ -389,13 +389,15 @@ def last_layer_gradient(model, X, y) -> dict:
     log(1 + exp(-y_i f(x_i))) (Zou et al., eq. (3.2)): ``last`` = ||grad_{W_L} L_S||_F^2 (the
     last hidden layer, the gradient Theorem 5.3(vii) bounds), ``all`` = ||grad_W L_S||_F^2 over
     every trained layer, ``dloss_sum`` = sum_i l'(y_i f(x_i)) (negative), ``loss`` = L_S."""
+    check_model_input(model, X)
     X = torch.as_tensor(X).to(device=model.device, dtype=model.dtype)
     y = torch.as_tensor(y).to(device=model.device, dtype=model.dtype)
     names = model.trained_layers()
     params = [getattr(model, k) for k in names]
-    f = model(X)
-    loss = torch.nn.functional.softplus(-y * f).mean()
-    grads = torch.autograd.grad(loss, params)
+    with torch.enable_grad():                          # also when called under no_grad
+        f = model(X)
+        loss = torch.nn.functional.softplus(-y * f).mean()
+        grads = torch.autograd.grad(loss, params)
     dloss = -torch.sigmoid(-y * f.detach())            # l'(z) = -1/(1 + e^z)
     sq = [float((g ** 2).sum()) for g in grads]
     return {"last": sq[-1], "all": float(sum(sq)), "dloss_sum": float(dloss.sum()),
@@ -453,7 +455,9 @@ def steps_to_stable_error(hist, target: float = 0.0, *, min_tail: float = 0.0):
         raise ValueError(f"min_tail is a fraction of the run in [0, 1), not {min_tail}")
     err = np.asarray(hist.error, dtype=float)
     steps = np.asarray(hist.steps)
-    above = np.nonzero(err > target)[0]
+    if err.size == 0:
+        return None
+    above = np.nonzero(~(err <= target))[0]            # a NaN error (diverged) is above too
     if above.size == 0:
         k = int(steps[0])
     elif above[-1] == err.size - 1:

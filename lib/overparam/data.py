@@ -144,12 +144,13 @@ def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) 
 
 def model_input_dim(model) -> int | None:
     """The input dimension d a network was built for: ``model.in_features`` for the course's
-    models, else the first ``in_features`` among its modules (``nn.Linear``); None if unknown."""
+    models (and ``nn.Linear``), or that of the first layer of an ``nn.Sequential``; None when
+    it cannot be known (a module's registration order need not be the order of its forward
+    pass, so no other module is guessed at)."""
     d = getattr(model, "in_features", None)
-    if d is None and hasattr(model, "modules"):
-        d = next((m.in_features for m in model.modules()
-                  if isinstance(getattr(m, "in_features", None), int)), None)
-    return d
+    if d is None and isinstance(model, torch.nn.Sequential) and len(model) > 0:
+        d = getattr(model[0], "in_features", None)
+    return d if isinstance(d, int) else None
 
 
 def check_model_input(model, X, *, name: str = "X") -> None:
