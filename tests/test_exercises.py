@@ -32,13 +32,14 @@ def _answer_cells(nb, tag):
             if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
 
 
-def _fill(student, solution, which):
-    """The student notebook with the answer cells numbered ``which`` replaced by the solution."""
+def _fill(student, solution, which=None):
+    """The student notebook with the answer cells numbered ``which`` (all when None) replaced
+    by the solution; also the indices of the answer cells."""
     nb = copy.deepcopy(student)
     stu = _answer_cells(student, "otter_answer_cell")
     sol = _answer_cells(solution, "otter_assign_solution_cell")
     assert len(stu) == len(sol) > 0
-    for k in which:
+    for k in range(len(stu)) if which is None else which:
         nb.cells[stu[k]].source = solution.cells[sol[k]].source
     return nb, stu
 

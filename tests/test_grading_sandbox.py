@@ -28,6 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "exercises"))
 import grading  # noqa: E402
+from test_exercises import _fill  # noqa: E402  (the same filled notebook as the grading tests)
 
 SET = "set1_two_layer"
 SLEEP = str(70000 + os.getpid() % 20000)   # seconds: a number of this run, to find them by
@@ -144,11 +145,6 @@ except Exception:
 '''
 
 
-def _cells(nb, tag):
-    return [i for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
-
-
 def _with_cell(nb, source, at=None):
     nb = copy.deepcopy(nb)
     cell = nbformat.v4.new_code_cell(source)
@@ -172,13 +168,10 @@ def graded(tmp_path_factory):
     built = grading.assign(SET, tmp / "dist")
     student = nbformat.read(grading.student_notebook(SET), as_version=4)
     solution = nbformat.read(built["solution"], as_version=4)
-    full = copy.deepcopy(student)
-    for i, j in zip(_cells(student, "otter_answer_cell"),
-                    _cells(solution, "otter_assign_solution_cell"), strict=True):
-        full.cells[i].source = solution.cells[j].source
+    full, answers = _fill(student, solution)        # every answer cell holds the solution
     folder = tmp / "submissions"
     folder.mkdir()
-    first = _cells(student, "otter_answer_cell")[0]
+    first = answers[0]
     nbformat.write(full, folder / "a_full.ipynb")
     nbformat.write(_with_cell(student, PATCH_AND_POSE), folder / "b_patches.ipynb")
     nbformat.write(_with_cell(student, POSE_AND_FORGE), folder / "c_poses.ipynb")
