@@ -114,7 +114,7 @@ def sweep_vs_loop(quick: bool) -> list:
     n, d = 40, 10                       # the data of Chapter 1's width sweep
     widths = [int(w) for w in np.unique(np.geomspace(64, 1024, 8).round())]
     seeds = [0, 1, 2, 3]
-    steps, rounds = (20, 2) if quick else (100, 3)
+    steps, rounds = (20, 2) if quick else (100, 9)
     X, y = sphere_data(n, d, seed=0)
     lr, rec = 0.1, ("loss", "radius", "flips")
     box = {}

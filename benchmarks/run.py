@@ -109,21 +109,29 @@ Profiled with the torch profiler (`torch.profiler.profile`, operators sorted by 
   are summed by cascade summation and the loss in float64, so the float32 loss follows float64
   down to about 2e-11 at this scale for every width, instead of flattening at 1e-10 to 1e-9
   with the widest networks highest (the result's `loss_floor` gives the level).
-- **`sweep`** (this round): weights kept transposed (the forward product without a transposed
-  operand, the update in place), the gradient product into a preallocated buffer, the radius
-  without a strided norm.
+- **`sweep`** (latest round; profile by timers around each part of a step, at the lesson
+  scale n = 40, d = 10, 32 networks, 11996 neurons): the two products and the per-group
+  elementwise work were half of a step, and the rest small operators whose fixed cost (a few
+  microseconds each) adds up over a hundred steps. Each network's pre-activations and pattern
+  are now an (n, m) block of two flat buffers, so the networks of one width form a batch
+  (seeds, n, m): the forward pass is one batched product per width, the gradient is the batched
+  product (X^T diag(u - y)) P straight from the pattern (no masked residual matrix, one pass
+  fewer), each network's output is a row sum of its block, the update is one fused `addcmul_`
+  per width, and the pattern, ReLU and the flips comparison each run once over all networks.
+  The radius record sums squares with one matrix-vector product and takes the square root of
+  the 32 maxima only. The previous version is 1.3-1.6x slower in alternating runs.
 
-Results are unchanged: `train` and `sweep` in float64 differ by at most 1e-15 relative
-(the order of a sum inside a
-matrix product; `sweep` in float64 is bit for bit on the course's tests), float32 sweeps by
-one rounding (6e-8).
+Results are unchanged: `train` and `sweep` in float64 differ by at most 1e-15 relative (the
+order of the sums inside the products and of each network's output), float32 sweeps by the
+rounding that 100 steps accumulate (under 1e-6 relative, as before this round); the flips
+records are equal, and the lessons that call `sweep` (1, 4, 6, 15) print the same outputs.
 
 ## What is not reached, or not on every run, and why
 
 The goals are ratios, but the ratios themselves move with the load of the machine: the loop of
 small `train` calls, for instance, pays a fixed cost per torch call that grows when other work
 competes for the two cores, so `sweep`'s advantage is larger on a busy machine than on a quiet
-one (between 1.2x and 4.5x in development runs), and the GD-step rows ranged from 1.2x to 1.4x
+one, and the GD-step rows ranged from 1.2x to 1.4x
 (1.3x to 1.9x with records), `empirical_ntk`'s speed-up from 4x to 21x. The rows that
 missed their goal on some or all runs:
 
@@ -133,32 +141,27 @@ missed their goal on some or all runs:
   product's layout); the records add one comparison of two (n, m) patterns (flips) and one
   (m, d) difference (radius). Removing more would take fusing the update into the product
   (`addmm_` on W's transpose), which would change what `train` hands to its records.
-- **sweep vs the loop (>= 3x).** At the lesson scale (n=40, d=10) each of the 32 small networks
-  of the loop lives in the CPU cache, while the batched run streams (n, 12000) matrices through
-  memory several times a step; what the loop loses is a fixed cost per call, small on a quiet
-  machine and large on a loaded one. A profile of `sweep` gives a quarter of its time to the
-  gradient product X^T (P * R) (inner dimension n = 40, a shape BLAS runs at a few GFLOP/s),
-  a tenth to the forward product, and most of the rest to four elementwise passes over the
-  (n, M) matrices (pattern, ReLU, masked residual, and the flips record's comparison with the
-  initial pattern). The 3x of the table was measured on a loaded machine (load 6-9); on a
-  quiet one `sweep` was 2.4x before this round's changes, and an alternating comparison of the
-  two versions put the changes at 1.0-1.1x (itself on a loaded machine): not reached on a
-  quiet machine. What would reach 3x there: computing a step's passes block by block of
-  neurons while they are in cache, or fusing them (a compiled kernel).
-- **Figure 1 on 2 CPU cores (< 60 s).** On a quiet machine (load average 0.6) the run took
-  75 s, down from 102 s, and its ratio to the replaced method over 10 epochs was 1.2x (on a
-  loaded machine, load 6-9, 246 s and 4.9x: the replaced method's two products a step and
-  full eigendecompositions suffer more from waiting threads). A profile of 8 epochs at
-  m = 10^4 gives what is left: the one n x n x m product K S of a step is 60% of the time and
-  runs at about 85 GFLOP/s in float32 on the two cores whatever the layout (K S, K^T S,
-  S^T K measured), so the products alone of 100 epochs over the widths 100...10^4 (sum 18600)
-  take about 44 s; the eight elementwise passes over n x m matrices a step (pattern, ReLU,
-  predictions, residual update, flips, radius) about 10 s; the 66 lambda_min records about
-  11 s (the n x m x n product P P^T of H(k), 5 s, and two Cholesky factorizations each).
-  What would reach 60 s: updating P P^T from the patterns that flipped since the previous
-  record (exact, the counts are integers; a sparse product), and fusing a step's elementwise
-  passes into one (a compiled kernel); the paper's own widths (`widths="paper"`, sum 15500)
-  cost a sixth less.
+- **sweep vs the loop (>= 3x).** Reached on a quiet machine (3.3x to 4.1x by the fastest
+  rounds, 3.3x to 3.6x by the median of the rounds' ratios, in three runs at load about 1) and
+  on a loaded one (two busy processes beside it: 6.2x and 3.1x). The margin is small: at the
+  lesson scale each of the loop's 32 small networks lives in the CPU cache, and what the loop
+  loses is the fixed cost of its calls, while the batched run streams (n, 12000) matrices
+  through memory. What is left of a step: the batched products (inner dimensions d = 10 and
+  n = 40, shapes that BLAS runs at a few GFLOP/s) are about half, the flips and radius
+  records, recorded every step here, a third. What would add more: fusing a step's
+  elementwise passes (a compiled kernel), or recording flips and radius less often, as the
+  lessons do. The benchmark takes 9 rounds a side (3 before this round), since the two
+  estimates of 3 rounds moved by 20% from run to run.
+- **Figure 1 on 2 CPU cores (< 60 s).** Reached: 38 s and 44 s in two runs on a quiet machine
+  (load average about 1), with the code of the previous round. The 75 s of the
+  previous round was measured while other work (lesson executions) shared the two cores,
+  which the load average at the start did not show: then the one n x n x m product a step ran
+  at about 85 GFLOP/s in float32, on a quiet machine it runs at about 140 GFLOP/s
+  (`torch.mm`, 1000 x 1000 by 1000 x 10^4, the fastest of 5). Under load the run still takes
+  longer than a minute. What would make it faster there: updating P P^T of each
+  lambda_min record from the patterns that flipped since the previous one (exact, the counts
+  are integers; a sparse product) and fusing a step's elementwise passes (a compiled kernel);
+  the paper's own widths (`widths="paper"`, sum 15500 against 18600) cost a sixth less.
 - **Figure 1 on a GPU (< 10 s).** Not measured: no GPU was available to the machines these
   results were measured on. `python benchmarks/run.py --only figure1` on a GPU machine
   measures it (the benchmark uses the GPU when present).

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from overparam.data import sphere_data
 from overparam.models import TwoLayerReLU
@@ -40,3 +41,22 @@ def test_sweep_errors():
         sweep([8], [0], X, y, lr=1e6, steps=50, device="cpu")
     with pytest.raises(AttributeError, match="record"):
         sweep([8], [0], X, y, lr=0.1, steps=1, device="cpu").flips
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-9), (torch.float32, 1e-4)])
+def test_sweep_keeps_networks_apart_with_uneven_widths_and_seeds(dtype, rtol):
+    # Each width is one batch of seeds: a width of 1, unsorted seeds and a last step that is not
+    # a multiple of record_every must still give every network exactly its own run.
+    X, y = sphere_data(15, 4, seed=2)
+    widths, seeds = [1, 7, 33], [4, 0, 2]
+    res = sweep(widths, seeds, X, y, lr=0.3, steps=10, record=("loss", "radius", "flips"),
+                record_every=4, dtype=dtype, device="cpu")
+    assert list(res.steps) == [0, 4, 8, 10]
+    for i, m in enumerate(widths):
+        for j, s in enumerate(seeds):
+            h = train(TwoLayerReLU(4, m, seed=s, dtype=dtype, device="cpu"), X.to(dtype),
+                      y.to(dtype), lr=0.3, steps=10, record=("loss", "radius", "flips"),
+                      record_every=4)
+            np.testing.assert_allclose(res.loss[i, j], h.loss, rtol=rtol)
+            np.testing.assert_allclose(res.radius[i, j], h.radius, rtol=rtol, atol=1e-7)
+            np.testing.assert_array_equal(res.flips[i, j], h.flips)

@@ -1,15 +1,17 @@
 """Many widths and seeds in one batched run (Chapters 1, 4, 6): width-vs-quantity plots.
 
-All the two-layer networks of a sweep (every width, every seed) are stacked into one wide
-weight matrix, so a GD step is two large matrix products instead of widths x seeds small ones.
-Each network starts exactly as ``TwoLayerReLU(d, m, seed=s)`` and follows exactly the updates
-``train`` would make (full-batch GD, Du et al.'s 1/2-sum square loss); only the bookkeeping is
-shared.
+All the two-layer networks of a sweep (every width, every seed) share their buffers: the
+networks of one width form a batch, so a GD step is one batched matrix product per width for
+the forward pass and one for the gradient, and the elementwise passes (pattern, ReLU, records)
+run once over all networks. Each network starts exactly as ``TwoLayerReLU(d, m, seed=s)`` and
+follows the updates ``train`` would make (full-batch GD, Du et al.'s 1/2-sum square loss) up to
+the order of floating-point sums; only the bookkeeping is shared.
 """
 
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,57 +65,58 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
     X = check_inputs(X, y).to(device=dev, dtype=dtype)
     y = as_tensor(y).to(device=dev, dtype=dtype)
     n, d = X.shape
+    S, K = len(seeds), len(widths) * len(seeds)
 
     nets = [TwoLayerReLU(d, m, seed=s, dtype=dtype, device=dev) for m in widths for s in seeds]
-    # W^T (d, M), stored transposed: X W^T is then a plain product and the update an in-place
-    # add of the gradient in the layout the product X^T (P * R) gives it
-    Wt = torch.cat([net.W.detach() for net in nets]).T.contiguous()      # (d, M)
+    # W^T (d, M), net by net: each width's (S, d, m) batch is then a view whose rows are
+    # contiguous, so its update runs at the speed of a contiguous one
+    Wt = torch.cat([net.W.detach() for net in nets]).T.contiguous()
     W0t = Wt.clone()
-    a = torch.cat([net.a for net in nets])                               # (M,)
-    owner = torch.cat([torch.full((net.m,), k, device=dev) for k, net in enumerate(nets)])
-    K = len(nets)
-    scale = torch.cat([torch.full((net.m,), 1 / math.sqrt(net.m), dtype=dtype, device=dev)
-                       for net in nets])
-    coef = a * scale                                                     # a_r / sqrt(m)
-    # (M, K) indicator: sums each network's neurons into its own output.
     M = Wt.shape[1]
-    assign = torch.zeros(M, K, dtype=dtype, device=dev)
-    assign[torch.arange(M, device=dev), owner] = 1.0
-    counts = torch.tensor([net.m for net in nets], dtype=dtype, device=dev)
-
-    coef_assign = assign * coef[:, None]                                 # (M, K)
-    # Networks come in groups of one width and len(seeds) seeds: (first neuron, last neuron,
-    # width, first network). Per group, U and the residual per neuron are small dense products.
-    S, groups, start = len(seeds), [], 0
+    coef = torch.cat([net.a / math.sqrt(net.m) for net in nets])         # a_r / sqrt(m)
+    step_coef = -lr * coef
+    owner = torch.cat([torch.full((net.m,), k, device=dev) for k, net in enumerate(nets)])
+    entries = torch.tensor([n * net.m for net in nets], dtype=torch.float64, device=dev)
+    # Pre-activations and patterns of every network, one (n, m) block after another, in two
+    # flat buffers reused every step (fresh ones would be page-faulted in each time). The
+    # elementwise passes run over the whole buffer; the products run width by width, on the
+    # (len(seeds), n, m) batch of that width's blocks.
+    pre = torch.empty(n * M, dtype=dtype, device=dev)
+    pattern = torch.empty_like(pre)
+    U = torch.empty(K, n, dtype=dtype, device=dev)                       # every net's u
+    XR = torch.empty(K, d, n, dtype=dtype, device=dev)                   # X^T diag(r), per net
+    batches, first = [], 0
     for g, m in enumerate(widths):
-        groups.append((start, start + S * m, m, g * S))
-        start += S * m
-    coef_blocks = [coef_assign[s:e, j:j + S].contiguous() for s, e, _, j in groups]
-    # Three (n, M) buffers reused every step: fresh ones would be page-faulted in each time,
-    # and the gradient is computed as the faster product X^T (P * R), P the 0/1 pattern.
-    pre = torch.empty(n, M, dtype=dtype, device=dev)
-    pattern, Rn = torch.empty_like(pre), torch.empty_like(pre)
-    diff = None                                                          # (d, M), for radius
-    Xt, Gt = X.T.contiguous(), torch.empty_like(Wt)     # X^T (d, n) and the gradient (d, M)
+        neurons, block = slice(first, first + S * m), slice(n * first, n * (first + S * m))
+        nets_g = slice(g * S, (g + 1) * S)
+        batches.append(types.SimpleNamespace(
+            Wt=Wt[:, neurons].view(d, S, m).transpose(0, 1),             # (S, d, m) view
+            coef=coef[neurons].view(S, 1, m), step=step_coef[neurons].view(S, 1, m),
+            pre=pre[block].view(S, n, m), pattern=pattern[block].view(S, n, m),
+            u=U[nets_g], XR=XR[nets_g], grad=torch.empty(S, d, m, dtype=dtype, device=dev)))
+        first += S * m
+    Xs, Xt = X.expand(S, n, d), X.T
 
     rows = {k: [] for k in record}
-    recorded, pattern0, loss0 = [], None, None
+    recorded, pattern0, changed, diff, loss0 = [], None, None, None, None
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=steps, desc="sweep", leave=False)
     for k in range(steps + 1):
-        torch.matmul(X, Wt, out=pre)                                     # (n, M)
+        for b in batches:
+            torch.bmm(Xs, b.Wt, out=b.pre)                               # w_r^T x_i
         torch.ge(pre, 0, out=pattern)                                    # 1{w_r^T x_i >= 0}
         pre.clamp_min_(0)                                                # relu, in place
-        U = torch.cat([pre[:, s:e] @ c                                   # (n, K): every net's u
-                       for (s, e, _, _), c in zip(groups, coef_blocks)], dim=1)
-        R = U - y[:, None]
-        losses = 0.5 * (R ** 2).sum(0)                                   # (K,)
+        for b in batches:                                        # u_i = sum_r relu(.) a_r / sqrt(m)
+            torch.sum(b.pre.mul_(b.coef), 2, out=b.u)
+        R = U.sub_(y)                                                    # (K, n): u - y per net
+        losses = 0.5 * (R * R).sum(1)
         if loss0 is None:
             loss0 = losses.clamp_min(1e-300)
-        bad = ~torch.isfinite(losses) | (losses > DIVERGENCE_FACTOR * loss0)
-        if bool(bad.any()):
+            limit = DIVERGENCE_FACTOR * loss0
+        if not float((losses - limit).max()) <= 0:                       # NaN fails too
+            bad = ~torch.isfinite(losses) | (losses > limit)
             j = int(torch.nonzero(bad)[0])
             raise ValueError(
                 f"the sweep diverged at step {k} with lr={lr:g} (width {nets[j].m}, seed "
@@ -124,25 +127,25 @@ def sweep(widths, seeds, X, y, *, lr: float, steps: int, record=("loss",),
                 rows["loss"].append(losses.cpu().numpy())
             if "radius" in rows:
                 if diff is None:
-                    diff = torch.empty_like(Wt)
-                dist = torch.sub(Wt, W0t, out=diff).square_().sum(0).sqrt_()
+                    diff, ones_d = torch.empty_like(Wt), Wt.new_ones(d)
+                dist2 = ones_d @ torch.sub(Wt, W0t, out=diff).square_()  # ||w_r - w_r(0)||^2
                 radius = torch.zeros(K, dtype=dtype, device=dev).scatter_reduce_(
-                    0, owner, dist, "amax", include_self=False)
+                    0, owner, dist2, "amax", include_self=False).sqrt_()
                 rows["radius"].append(radius.cpu().numpy().astype(np.float64))
             if "flips" in rows:
                 if pattern0 is None:
-                    pattern0 = pattern.clone()
-                per_neuron = torch.ne(pattern, pattern0, out=Rn).sum(0)     # exact: 0/1 sums
-                changed = torch.zeros(K, dtype=torch.float64, device=dev).index_add_(
-                    0, owner, per_neuron.double())
-                rows["flips"].append((changed.to(dtype) / (counts * n)).cpu().numpy())
+                    pattern0, changed = pattern.clone(), torch.empty_like(pattern)
+                # a network's block is m runs of n entries: sum per run, then per network
+                per_run = torch.ne(pattern, pattern0, out=changed).view(M, n).sum(1)
+                flips = torch.zeros(K, dtype=torch.float64, device=dev).index_add_(
+                    0, owner, per_run.double())                          # exact: 0/1 sums
+                rows["flips"].append((flips / entries).cpu().numpy())
         if k == steps:
             break
-        for s, e, w, j in groups:                                        # Rn = P * R[:, owner]
-            torch.mul(pattern[:, s:e].view(n, S, w), R[:, j:j + S, None],
-                      out=Rn[:, s:e].view(n, S, w))
-        torch.matmul(Xt, Rn, out=Gt).mul_(coef)                          # Du's gradient, (d, M)
-        Wt.sub_(Gt, alpha=lr)
+        torch.mul(Xt, R[:, None, :], out=XR)                             # X^T diag(u - y)
+        for b in batches:                                                # Du's gradient, (S, d, m)
+            torch.bmm(b.XR, b.pattern, out=b.grad)
+            b.Wt.addcmul_(b.grad, b.step)                                # w_r -= lr * grad_r
         if bar is not None:
             bar.update(1)
     if bar is not None:
