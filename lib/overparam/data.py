@@ -121,7 +121,7 @@ def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) 
                 "parallel inputs) and no convergence guarantee applies. Remove duplicate inputs "
                 "or perturb one of them."
             )
-        pairs = opposite_pairs(X, min_angle=min_angle)
+        pairs = _opposite_pairs_in(G, min_angle)
         if pairs:
             warnings.warn(
                 f"X has {len(pairs)} opposite pair(s) of rows (x_j = -x_i), e.g. rows "
@@ -176,7 +176,11 @@ def opposite_pairs(X, *, min_angle: float = 1e-6) -> list[tuple[int, int]]:
     X = as_tensor(X)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n, d); got {tuple(X.shape)}")
-    G = (X @ X.T).clamp(-1, 1)
+    return _opposite_pairs_in((X @ X.T).clamp(-1, 1), min_angle)
+
+
+def _opposite_pairs_in(G, min_angle: float) -> list[tuple[int, int]]:
+    """``opposite_pairs`` from the Gram matrix G = X X^T of unit rows (its diagonal unused)."""
     close = G <= math.cos(math.pi - min_angle)
     idx = torch.nonzero(torch.triu(close, diagonal=1)).tolist()
     return [(int(i), int(j)) for i, j in idx]

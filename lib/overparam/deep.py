@@ -190,27 +190,16 @@ def perturbed(model, delta: dict):
 # --- semi-smoothness (Chapter 11) ---------------------------------------------------------
 def semismoothness_gap(model, X, y, radii, *, seed: int = 0, directions: int = 3) -> np.ndarray:
     """F(W + W') - F(W) - <grad F(W), W'> for random W' with ||W'_l||_2 = r in every trained
-    layer, for each r in ``radii`` (max over ``directions`` random directions). Allen-Zhu et al.
-    (2019), semi-smoothness: the gap is at most O(omega^{1/3} L^2 sqrt(m log m)) ||W'|| sqrt(F)
-    + O(n L^2 m) ||W'||^2 (d_out = 1), first order in ||W'|| only because ReLU is not smooth.
-    Chapter 11."""
-    X = check_inputs(X, y).to(device=model.device, dtype=model.dtype)
-    y = as_tensor(y).to(device=model.device, dtype=model.dtype)
-    names = model.trained_layers()
-    F0, _ = layer_gradients(model, X, y)
-    params = [getattr(model, k) for k in names]
-    _, _, grads = _autograd_pass(model, params, X, y, "square", X.shape[0])
-    out = []
-    for r in radii:
-        gaps = []
-        for s in range(directions):
-            D = random_perturbation(model, float(r), seed=seed + s)
-            with torch.no_grad():
-                F1 = float(loss_value(perturbed(model, D)(X), y, "square"))
-                lin = sum(float((g * D[k]).sum()) for g, k in zip(grads, names))
-            gaps.append(F1 - F0 - lin)
-        out.append(max(gaps))
-    return np.array(out)
+    layer, for each r in ``radii`` (max over ``directions`` random directions;
+    ``landscape.taylor_remainder`` computes each gap). Allen-Zhu et al. (2019), semi-smoothness:
+    the gap is at most O(omega^{1/3} L^2 sqrt(m log m)) ||W'|| sqrt(F) + O(n L^2 m) ||W'||^2
+    (d_out = 1), first order in ||W'|| only because ReLU is not smooth. Chapter 11."""
+    from .landscape import taylor_remainder
+
+    return np.array([
+        taylor_remainder(model, X, y, [random_perturbation(model, float(r), seed=seed + s)
+                                       for s in range(directions)]).max()
+        for r in radii])
 
 
 # --- along a GD trajectory (Chapters 11-12) -------------------------------------------------

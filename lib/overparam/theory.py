@@ -14,7 +14,7 @@ import torch
 
 from .data import check_inputs
 from .device import as_tensor
-from .kernels import h_infinity, lambda_max, lambda_min
+from .kernels import h_infinity
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def _lambda0(X) -> float:
 
     X = X.to(torch.float64)
     H = h_infinity(X)
-    lam0, lam_max = lambda_min(H), lambda_max(H)
+    spectrum = torch.linalg.eigvalsh(0.5 * (H + H.T))        # as lambda_min and lambda_max do
+    lam0, lam_max = float(spectrum[0]), float(spectrum[-1])
     tol = math.sqrt(torch.finfo(torch.float64).eps) * lam_max
     if lam0 > tol:
         return lam0
