@@ -165,15 +165,8 @@ def test_chapter_10_12_plots_draw_what_they_compute():
     assert len(lines) == 4                                   # 3 inputs + the prediction
     # l + 1 ReLU layers up to h_l (A is rescaled too): (gain/2)^{(l+1)/2}
     np.testing.assert_allclose(lines[-1].get_ydata(), 1.5 ** ((np.arange(5) + 1) / 2))
-    omegas = np.array([0.01, 0.1, 1.0])
-    fig, s_rand, s_adv = plots.sign_change_plot(omegas, 5 * omegas, 7 * omegas ** (2 / 3), m=64)
-    assert s_rand == pytest.approx(1.0) and s_adv == pytest.approx(2 / 3)
     fig = plots.sign_changes_per_layer(omega=0.1, depth=2, m=32, n=3)
     assert len(fig.axes[0].patches) == 4                     # 2 layers x (random, adversarial)
-    X, y = deep.azls_data(4, 6, seed=0)
-    tr = deep.trajectory(az(m=16, depth=2), X, y, lr=0.01, steps=4, every=2)
-    fig = plots.gradient_ratio_curves([tr], ["m = 16"])
-    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), tr["ratio"])
     fig = plots.deep_gd_run(depth=2, log2_width=4, n=4, steps=10)
     assert len(fig.axes) == 2 and len(fig.axes[1].patches) == 2
     plt.close("all")

@@ -35,19 +35,6 @@ def loss_curves(histories, labels=None, *, ax=None, record="loss", logy=True, ti
     return fig
 
 
-def loglog_fit(x, y, *, ax=None, xlabel="", ylabel="", label="measured"):
-    """Scatter y against x on log-log axes with the least-squares line; returns (fig, slope)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
-    fig, ax = new_axes(ax)
-    ax.loglog(x, y, "o", label=label)
-    ax.loglog(x, np.exp(intercept) * x ** slope, "--", label=f"fit: slope {slope:.2f}")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize="small")
-    return fig, float(slope)
-
-
 # --- Chapters 1-4 ---
 def sweep_loss_curves(result, *, ax=None, seed_index=None, logy=True, title=None):
     """Chapter 1: the training loss against the step, one colour per width of a
@@ -475,27 +462,6 @@ def label_noise_plot(results, current=None):
     return fig
 
 
-def gradient_vs_loss(bounds, labels=None, *, ax=None):
-    """Chapter 13: ||grad L||_F^2 against the loss L along each run (log-log), from
-    ``classification.gradient_lower_bound`` results; the dashed guide has slope 2
-    (||grad L||^2 proportional to L^2, the shape the gradient lower bound gives for the
-    logistic loss once L is small)."""
-    fig, ax = new_axes(ax)
-    labels = labels if labels is not None else [None] * len(bounds)
-    for b, lab in zip(bounds, labels):
-        ax.loglog(b["loss"], b["grad_norm"] ** 2, ".-", ms=3, label=lab)
-    lo = min(float(np.min(b["loss"])) for b in bounds)
-    hi = max(float(np.max(b["loss"])) for b in bounds)
-    g_hi = max(float(np.max(b["grad_norm"] ** 2)) for b in bounds)
-    grid = np.geomspace(lo, hi, 20)
-    ax.loglog(grid, g_hi * (grid / hi) ** 2, "k--", lw=1, label="slope 2")
-    ax.set_xlabel("training loss L")
-    ax.set_ylabel("||grad L||_F^2")
-    ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.legend(fontsize="small")
-    return fig
-
-
 # --- Chapters 10-12 ---
 def norm_profile(depth: int = 10, gain: float = 2.0, *, m: int = 256, n: int = 8, seed: int = 0,
                  ax=None):
@@ -523,21 +489,6 @@ def norm_profile(depth: int = 10, gain: float = 2.0, *, m: int = 256, n: int = 8
     return fig
 
 
-def sign_change_plot(omegas, random_flips, adversarial_flips, *, m: int, ax=None):
-    """Chapter 11: ReLU sign changes in one layer against omega = ||W' ||_2 on log-log axes, for
-    random and adversarial perturbations, each with its fitted slope, and the shape m omega^{2/3}
-    of Allen-Zhu et al.'s bound (constant set to 1). Returns (fig, slope_random, slope_adv)."""
-    fig, ax = new_axes(ax)
-    omegas = np.asarray(omegas, float)
-    _, s_rand = loglog_fit(omegas, random_flips, ax=ax, label="random W'")
-    _, s_adv = loglog_fit(omegas, adversarial_flips, ax=ax, label="adversarial W'")
-    ax.loglog(omegas, m * omegas ** (2 / 3), "k:", label=r"$m\,\omega^{2/3}$")
-    ax.set_xlabel(r"$\omega = \|W'\|_2$")
-    ax.set_ylabel("sign changes (max over inputs)")
-    ax.legend(fontsize="small")
-    return fig, s_rand, s_adv
-
-
 def sign_changes_per_layer(omega: float = 0.1, depth: int = 4, *, m: int = 256, n: int = 8,
                            seed: int = 0, ax=None):
     """Chapter 11 widget: sign changes per layer (max over inputs) after a random perturbation
@@ -559,17 +510,6 @@ def sign_changes_per_layer(omega: float = 0.1, depth: int = 4, *, m: int = 256, 
     ax.set_xlabel("layer l")
     ax.set_ylabel("sign changes")
     ax.set_title(f"omega = {omega:g}, m = {m}")
-    ax.legend(fontsize="small")
-    return fig
-
-
-def gradient_ratio_curves(trajectories, labels, *, ax=None):
-    """Chapter 11: ||grad F||^2 / F along GD runs (``deep.trajectory`` results), log scale."""
-    fig, ax = new_axes(ax)
-    for tr, lab in zip(trajectories, labels):
-        ax.semilogy(tr["step"], tr["ratio"], "o-", ms=3, label=lab)
-    ax.set_xlabel("step k")
-    ax.set_ylabel(r"$\|\nabla F\|^2 / F$")
     ax.legend(fontsize="small")
     return fig
 
