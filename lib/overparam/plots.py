@@ -757,14 +757,16 @@ def separation_through_layers(measured: dict, predicted, closed_form, *, ax=None
     """Chapter 12: the smallest normalized distance between two inputs' hidden vectors
     h_{i,l} against the layer l: measured at each width of ``measured`` ({m: (seeds, layers)},
     median and band), the infinite-width kappa_1 iteration ``predicted`` and the derived law
-    ``closed_form`` D_0 / (1 + l D_0/(3 pi)) (both of length ``layers``)."""
+    ``closed_form`` (both of length ``layers``). h_{i,l} follows l + 1 ReLUs (h_{i,0} =
+    relu(A x_i)), so at layer l the law is delta / (1 + (l + 1) delta/(3 pi)), delta the
+    inputs' distance (``deep.separation_decay(delta, l + 1)``)."""
     fig, ax = new_axes(ax)
     layers = np.arange(len(predicted))
     for k, (m, D) in enumerate(measured.items()):
         seed_band(ax, layers, D, color=f"C{k}", label=f"measured, $m$ = {m}")
     ax.plot(layers, predicted, "k-", lw=1, label=r"$m \to \infty$ ($\kappa_1$ iterated)")
     ax.plot(layers, closed_form, "k--", lw=1,
-            label=r"$D_0/(1 + l\,D_0/(3\pi))$ (derived)")
+            label=r"$\delta/(1 + (l+1)\,\delta/(3\pi))$ (derived)")
     ax.set_xlabel(r"layer $l$")
     ax.set_ylabel(r"$\min_{i\neq j}$ distance of $h_{i,l}/\|h_{i,l}\|$")
     ax.legend(fontsize="x-small")

@@ -1,0 +1,439 @@
+"""The figures that only the lessons exercised draw what their docstrings say: loss curves
+(Chapter 12), the 1-D linearization slice (8), the lazy panels (9), the label-noise figure (15),
+the gradient bound and the implied constant (13), the path against the region (14) and the
+depth figures of Chapter 12. Each test feeds tiny inputs (by hand, or through the helpers the
+lessons use) and compares the drawn data with an independent computation."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from overparam import plots  # noqa: E402
+from overparam.train import History  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def band_at(ax, k, x):
+    """(len(x), 2): the lowest and highest y of the k-th shaded band of ``ax`` at each x."""
+    v = ax.collections[k].get_paths()[0].vertices
+    return np.array([[v[np.isclose(v[:, 0], xi), 1].min(), v[np.isclose(v[:, 0], xi), 1].max()]
+                     for xi in x])
+
+
+def line_labelled(ax, words):
+    """The one line of ``ax`` whose label contains ``words``."""
+    found = [ln for ln in ax.lines if words in ln.get_label()]
+    assert len(found) == 1, [ln.get_label() for ln in ax.lines]
+    return found[0]
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+# --- loss_curves (Chapter 12) ------------------------------------------------------------------
+def test_loss_curves_draws_each_history_record_against_its_steps():
+    from overparam.deep import azls_data
+    from overparam.models import DeepReLU
+    from overparam.train import suggested_lr, train
+
+    X, y = azls_data(6, 8, seed=0)
+    hists, labels = [], []
+    for m in (16, 32):                         # as the lesson: allen_zhu nets, loss and radius
+        net = DeepReLU(8, m, 2, parameterization="allen_zhu", seed=0, device="cpu")
+        lr = suggested_lr(net, X)["stable"]
+        hists.append(train(net, X, y, lr=lr, steps=10, record=("loss", "radius"),
+                           record_every=5))
+        labels.append(f"L = 2, m = {m}")
+    fig = plots.loss_curves(hists, labels, title="GD on the AZLS network")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2
+    for line, h in zip(ax.lines, hists):
+        np.testing.assert_array_equal(line.get_xdata(), [0, 5, 10])
+        np.testing.assert_allclose(line.get_ydata(), h.loss)
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylabel() == "loss" and "step" in ax.get_xlabel()
+    assert legend_texts(ax) == labels
+    assert ax.get_title() == "GD on the AZLS network"
+
+
+def test_loss_curves_other_record_on_given_axes_linear_and_without_legend():
+    hists = [History([0, 2, 4], {"train_error": np.array([0.5, 0.25, 0.0]) + k},
+                     lr=0.1, batch_size=None, loss="square", n=4) for k in (0.0, 1.0)]
+    fig0, ax0 = plt.subplots()
+    fig = plots.loss_curves(hists, ax=ax0, record="train_error", logy=False)
+    assert fig is fig0 and len(fig.axes) == 1
+    assert [list(ln.get_ydata()) for ln in ax0.lines] == [[0.5, 0.25, 0.0], [1.5, 1.25, 1.0]]
+    assert ax0.get_yscale() == "linear"
+    assert ax0.get_ylabel() == "train error"          # the record name, "_" -> " "
+    assert ax0.get_legend() is None and ax0.get_title() == ""
+
+
+# --- linearization_slice (Chapter 8) -----------------------------------------------------------
+def _kernel_gd(K, K_test, u0, u0_test, y, lr, steps):
+    """GD in function space with a fixed kernel, 1/2-sum loss: the test outputs after ``steps``."""
+    u, ut = u0.copy(), u0_test.copy()
+    for _ in range(steps):
+        r = u - y
+        u, ut = u - lr * K @ r, ut - lr * K_test @ r
+    return ut
+
+
+def test_linearization_slice_draws_network_linearization_and_kernel_model():
+    from overparam.kernels import deep_ntk, empirical_ntk, lambda_max
+    from overparam.linearize import circle_points
+    from overparam.models import DeepReLU
+
+    X, t_train = circle_points(5, offset=0.1)                 # the lesson's slice, smaller
+    y = torch.sin(2 * t_train) + 0.5 * torch.cos(t_train)
+    X_test, t_test = circle_points(24, offset=0.05)
+    m, steps = 16, 20
+    lr = 1.0 / lambda_max(deep_ntk(X, depth=1))
+    fig = plots.linearization_slice(m, X, y, X_test, t_test, t_train=t_train, lr=lr,
+                                    steps=steps)
+    ax = fig.axes[0]
+    init, network, linearized, kernel, points = ax.lines
+    for line in (init, network, linearized, kernel):
+        np.testing.assert_allclose(line.get_xdata(), t_test.numpy())
+
+    # independently: the same init, plain autograd GD on the 1/2-sum loss, and GD in function
+    # space with the empirical NTK at init (the linearized model) and with Theta^1 (m = inf)
+    net = DeepReLU(2, m, 1, parameterization="ntk", seed=0, device="cpu")
+    yn = y.numpy()
+    with torch.no_grad():
+        u0, u0_test = net(X).numpy(), net(X_test).numpy()
+    np.testing.assert_allclose(init.get_ydata(), u0_test, atol=1e-12)
+    f_lin = _kernel_gd(empirical_ntk(net, X).numpy(), empirical_ntk(net, X_test, X).numpy(),
+                       u0, u0_test, yn, lr, steps)
+    f_inf = _kernel_gd(deep_ntk(X, depth=1).numpy(), deep_ntk(X_test, X, depth=1).numpy(),
+                       u0, u0_test, yn, lr, steps)
+    params = [getattr(net, k) for k in net.trained_layers()]
+    for _ in range(steps):
+        loss = 0.5 * ((net(X) - y) ** 2).sum()
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p -= lr * g
+    with torch.no_grad():
+        f_net = net(X_test).numpy()
+    np.testing.assert_allclose(network.get_ydata(), f_net, atol=1e-8)
+    np.testing.assert_allclose(linearized.get_ydata(), f_lin, atol=1e-8)
+    np.testing.assert_allclose(kernel.get_ydata(), f_inf, atol=1e-8)
+    assert np.abs(f_net - u0_test).max() > 1e-3               # training moved the outputs
+    np.testing.assert_allclose(points.get_xdata(), t_train.numpy())
+    np.testing.assert_allclose(points.get_ydata(), yn)
+    assert f"= {np.abs(f_net - f_lin).max():.2g}" in ax.get_title()
+    assert f"= {m}" in ax.get_title()
+
+
+def test_linearization_slice_without_training_points():
+    from overparam.linearize import circle_points
+
+    X, t_train = circle_points(3, offset=0.1)
+    X_test, t_test = circle_points(8)
+    fig = plots.linearization_slice(4, X, torch.cos(t_train), X_test, t_test, lr=0.1, steps=2)
+    assert len(fig.axes[0].lines) == 4
+    assert "training points" not in legend_texts(fig.axes[0])
+
+
+# --- lazy_panels (Chapter 9) -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lazy_runs():
+    from overparam.data import sphere_data
+    from overparam.kernels import h_infinity, lambda_max
+    from overparam.scaling import lazy_run
+
+    X, y = sphere_data(8, 3, seed=0, labels="teacher")
+    lr = 1.0 / lambda_max(h_infinity(X))
+    return [lazy_run(X, y, m=10, alpha=a, lr=lr, steps=20, seed=0, record_every=5)
+            for a in (0.1, 1.0, 10.0)]
+
+
+def test_lazy_panels_draws_each_run_in_four_panels(lazy_runs):
+    fig = plots.lazy_panels(lazy_runs)
+    assert len(fig.axes) == 4
+    names = ("loss", "radius", "kernel_drift", "flips")
+    assert [ax.get_yscale() for ax in fig.axes] == ["log", "log", "linear", "linear"]
+    for ax, name in zip(fig.axes, names):
+        assert len(ax.lines) == len(lazy_runs)
+        assert "step" in ax.get_xlabel()
+        for line, r in zip(ax.lines, lazy_runs):
+            vals, steps = np.asarray(getattr(r, name), float), np.asarray(r.steps)
+            if ax.get_yscale() == "log":
+                steps, vals = steps[vals > 0], vals[vals > 0]
+            np.testing.assert_allclose(line.get_xdata(), steps)
+            np.testing.assert_allclose(line.get_ydata(), vals)
+    # the radius is 0 at step 0: the log panel starts at the first recorded step after it
+    assert all(r.radius[0] == 0 for r in lazy_runs)
+    assert fig.axes[1].lines[0].get_xdata()[0] == lazy_runs[0].steps[1]
+    assert "max_r" in fig.axes[1].get_title() and "H(0)" in fig.axes[2].get_title()
+    labels = legend_texts(fig.axes[0])
+    assert [ax.get_legend() for ax in fig.axes[1:]] == [None] * 3
+    for lab, r in zip(labels, lazy_runs):
+        assert f"{r.alpha:.3g}" in lab and f"{r.weight_move:.2g}" in lab
+
+
+def test_lazy_panels_uses_the_given_labels(lazy_runs):
+    fig = plots.lazy_panels(lazy_runs[:2], labels=["lazy", "active"])
+    assert legend_texts(fig.axes[0]) == ["lazy", "active"]
+    assert all(len(ax.lines) == 2 for ax in fig.axes)
+
+
+# --- label_noise_plot (Chapter 15) -------------------------------------------------------------
+def _label_noise_results():
+    from overparam.generalization import LabelNoiseResult
+
+    rows = [(0.5, 2.0, 0.3, 0.1), (0.0, 1.0, 0.1, 0.0), (1.0, 3.0, 0.5, 0.2)]  # unsorted
+    return [LabelNoiseResult(fraction=f, complexity=c, train_loss=0.0, train_error=tr,
+                             test_error=te, distance=1.0) for f, c, te, tr in rows]
+
+
+def test_label_noise_plot_sorts_by_fraction_and_stars_the_current_run():
+    from overparam.generalization import LabelNoiseResult
+
+    current = LabelNoiseResult(fraction=0.25, complexity=1.7, train_loss=0.0, train_error=0.05,
+                               test_error=0.2, distance=1.0)
+    fig = plots.label_noise_plot(_label_noise_results(), current=current)
+    a1, a2 = fig.axes
+    comp, star1 = a1.lines
+    test, train, star2 = a2.lines
+    for line in (comp, test, train):
+        np.testing.assert_array_equal(line.get_xdata(), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(comp.get_ydata(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(test.get_ydata(), [0.1, 0.3, 0.5])
+    np.testing.assert_array_equal(train.get_ydata(), [0.0, 0.1, 0.2])
+    assert (list(star1.get_xdata()), list(star1.get_ydata())) == ([0.25], [1.7])
+    assert (list(star2.get_xdata()), list(star2.get_ydata())) == ([0.25], [0.2])
+    assert star1.get_marker() == star2.get_marker() == "*"
+    assert "H^\\infty" in a1.get_ylabel() and "random labels" in a1.get_xlabel()
+    assert legend_texts(a2) == ["test error (true labels)", "training error", "this run"]
+
+
+def test_label_noise_plot_without_current_run():
+    fig = plots.label_noise_plot(_label_noise_results())
+    assert [len(ax.lines) for ax in fig.axes] == [1, 2]
+    assert "this run" not in legend_texts(fig.axes[1])
+
+
+# --- gradient_bound_trajectories and implied_constant_plot (Chapter 13) ------------------------
+def test_gradient_bound_trajectories_three_curves_per_seed_and_the_bound():
+    from overparam.classification import RunTracker, phi_separated_data, run_classifier
+
+    n, width, phi = 8, 16, 0.4
+    X, y = phi_separated_data(n, 5, phi, kind="xor", seed=0, mu=0.5)
+    tracks = []
+    for s in (0, 1):                                            # as the lesson, two seeds
+        tracker = RunTracker(X, y, iters=5)
+        run_classifier(X, y, width=width, depth=2, steps=20, seed=s, record=("loss",),
+                       record_every=5, callback=tracker)
+        tracks.append(tracker.result())
+    fig = plots.gradient_bound_trajectories(tracks, n=n, width=width, phi=phi)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 * len(tracks)
+    for s, r in enumerate(tracks):
+        total, last, bound = ax.lines[3 * s: 3 * s + 3]
+        for line in (total, last, bound):
+            np.testing.assert_allclose(line.get_xdata(), r["loss"])
+        np.testing.assert_allclose(total.get_ydata(), r["all"])
+        np.testing.assert_allclose(last.get_ydata(), r["last"])
+        # Theorem 5.3(vii) at C1 = 1: (m phi / n^5) (sum_i l')^2
+        np.testing.assert_allclose(bound.get_ydata(),
+                                   width * phi * r["dloss_sum"] ** 2 / n ** 5, rtol=1e-12)
+        assert bound.get_linestyle() == "--"
+        assert np.all(r["last"] <= r["all"] * (1 + 1e-12))
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    labels = legend_texts(ax)                                   # one entry per quantity
+    assert len(labels) == 3
+    assert "all layers" in labels[0] and "last hidden layer" in labels[1]
+    assert "C_1 = 1" in labels[2]
+
+
+def test_implied_constant_plot_draws_kappa_n3_over_phi_with_seed_bands():
+    rng = np.random.default_rng(0)
+    phis, ns, n, phi, width = [0.1, 0.2, 0.4], [8, 16, 32], 16, 0.2, 64
+    kappa_phi = np.exp(rng.normal(-6.0, 1.0, (4, 3)))          # (seeds, len(phis))
+    kappa_n = np.exp(rng.normal(-6.0, 1.0, (4, 3)))            # (seeds, len(ns))
+    fig = plots.implied_constant_plot(phis, kappa_phi, ns, kappa_n, width=width, n=n, phi=phi)
+    a1, a2 = fig.axes
+    C_phi = kappa_phi * n ** 3 / np.array(phis)                 # C1 = kappa n^3 / phi
+    C_n = kappa_n * np.array(ns, float) ** 3 / phi
+    for ax, x, C in ((a1, phis, C_phi), (a2, ns, C_n)):
+        line, = ax.lines
+        np.testing.assert_allclose(line.get_xdata(), x)
+        np.testing.assert_allclose(line.get_ydata(), np.median(C, axis=0), rtol=1e-12)
+        np.testing.assert_allclose(band_at(ax, 0, x), np.stack([C.min(0), C.max(0)], 1),
+                                   rtol=1e-12)
+        assert ax.get_xscale() == ax.get_yscale() == "log"
+        np.testing.assert_allclose(ax.get_xticks(), x)
+        lo, hi = ax.get_ylim()
+        assert lo <= C.min() and C.max() <= hi                 # the band is in view
+        assert "C_1" in ax.get_ylabel()
+    assert "phi" in a1.get_xlabel() and "n" in a2.get_xlabel()
+    assert f"m = {width}" in a1.get_title() and f"n = {n}" in a1.get_title()
+    assert f"\\phi = {phi:g}" in a2.get_title()
+
+
+# --- path_vs_region (Chapter 14) ---------------------------------------------------------------
+def test_path_vs_region_draws_the_bounds_and_the_measured_band():
+    from overparam.classification import perturbation_level, theorem_path_bound
+
+    n, depth, phi = 8, 2, 0.2
+    tw = np.logspace(1, 60, 40)
+    tau_l = [perturbation_level(n, depth, phi, width=w).lemmas for w in tw]
+    tau_p = [perturbation_level(n, depth, phi, width=w).proofs for w in tw]
+    bound = theorem_path_bound(n, depth, phi, width=tw, eps=0.05, loss0=float(np.log(2)))
+    widths = [16, 32, 64]
+    rng = np.random.default_rng(1)
+    measured = np.exp(rng.normal(0.0, 0.3, (3, 3)))             # (seeds, len(widths))
+    own = measured * 5.0
+    fig = plots.path_vs_region(widths, measured, theory_widths=tw, tau_lemmas=tau_l,
+                               tau_proofs=tau_p, path_bound=bound, run_bound=own)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 5 and len(ax.collections) == 2
+    for words, values in (("path-length bound", bound), ("Theorem 5.3", tau_l),
+                          ("(proofs)", tau_p)):
+        line = line_labelled(ax, words)
+        np.testing.assert_allclose(line.get_xdata(), tw)
+        np.testing.assert_allclose(line.get_ydata(), values)
+    # the label's formula, constants 1: tau = n^-9 L^-17 phi^3
+    np.testing.assert_allclose(line_labelled(ax, "(proofs)").get_ydata(),
+                               n ** -9.0 * depth ** -17.0 * phi ** 3, rtol=1e-12)
+    meas = line_labelled(ax, "measured")
+    np.testing.assert_allclose(meas.get_xdata(), widths)
+    np.testing.assert_allclose(meas.get_ydata(), np.median(measured, axis=0))
+    run = line_labelled(ax, "Lemma 5.5")
+    np.testing.assert_allclose(run.get_ydata(), np.median(own, axis=0))
+    bands = [band_at(ax, k, widths) for k in (0, 1)]            # run_bound first, then measured
+    np.testing.assert_allclose(bands[0], np.stack([own.min(0), own.max(0)], 1))
+    np.testing.assert_allclose(bands[1], np.stack([measured.min(0), measured.max(0)], 1))
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert "width" in ax.get_xlabel()
+
+
+def test_path_vs_region_without_run_bound():
+    tw = np.array([10.0, 100.0, 1000.0])
+    fig = plots.path_vs_region([10, 100], np.ones((2, 2)), theory_widths=tw,
+                               tau_lemmas=[1e-3] * 3, tau_proofs=[1e-9] * 3,
+                               path_bound=[10.0, 3.0, 1.0])
+    ax = fig.axes[0]
+    assert len(ax.lines) == 4 and len(ax.collections) == 1
+    assert not any("Lemma 5.5" in t for t in legend_texts(ax))
+
+
+# --- Chapter 12: separation, depth kernel, depth generalization, fluctuations ------------------
+@pytest.fixture(scope="module")
+def azls():
+    from overparam.deep import azls_data
+    return azls_data(6, 8, seed=0)
+
+
+def test_separation_through_layers_draws_medians_prediction_and_law(azls):
+    from overparam.data import separation
+    from overparam.deep import (min_offdiagonal, predicted_distances, representation_distances,
+                                separation_decay)
+    from overparam.models import DeepReLU
+
+    X, _ = azls
+    depth = 4                                   # as the lesson (depth 32, widths 128, 512)
+    measured = {m: np.array([min_offdiagonal(representation_distances(
+        DeepReLU(8, m, depth, parameterization="allen_zhu", seed=s, device="cpu"), X))
+        for s in range(3)]) for m in (16, 64)}
+    pred = min_offdiagonal(predicted_distances(X, depth + 1))
+    law = separation_decay(separation(X), np.arange(1, depth + 2))
+    fig = plots.separation_through_layers(measured, pred, law)
+    ax = fig.axes[0]
+    layers = np.arange(depth + 1)
+    assert len(ax.lines) == 4 and len(ax.collections) == 2
+    for k, (m, D) in enumerate(measured.items()):
+        line = line_labelled(ax, f"$m$ = {m}")
+        np.testing.assert_array_equal(line.get_xdata(), layers)
+        np.testing.assert_allclose(line.get_ydata(), np.median(D, axis=0))
+        np.testing.assert_allclose(band_at(ax, k, layers), np.stack([D.min(0), D.max(0)], 1))
+    predicted = line_labelled(ax, r"\kappa_1")
+    derived = line_labelled(ax, "derived")
+    np.testing.assert_allclose(predicted.get_ydata(), pred)
+    np.testing.assert_allclose(derived.get_ydata(), law)
+    assert derived.get_linestyle() == "--" and predicted.get_linestyle() == "-"
+    np.testing.assert_array_equal(derived.get_xdata(), layers)
+    assert "layer" in ax.get_xlabel()
+
+
+def test_depth_kernel_plot_draws_the_summary_and_its_limits(azls):
+    from overparam.deep import depth_kernel_summary
+
+    X, _ = azls
+    n, depths = X.shape[0], [1, 4, 16, 64]
+    summ = depth_kernel_summary(X, depths)
+    fig = plots.depth_kernel_plot(depths, summ, n)
+    left, right = fig.axes
+    np.testing.assert_allclose(band_at(left, 0, depths),
+                               np.stack([summ["off_min"], summ["off_max"]], 1))
+    quarter, = left.lines
+    assert list(quarter.get_ydata()) == [0.25, 0.25]
+    assert left.get_xscale() == "log"
+    data = right.lines[:3]
+    for line, key in zip(data, ("lam_min", "lam_max", "cond")):
+        np.testing.assert_allclose(line.get_xdata(), depths)
+        np.testing.assert_allclose(line.get_ydata(), summ[key])
+    # the dashed limits 3/4, 3/4 + n/4, 1 + n/3, each in the colour of its own curve
+    limits = right.lines[3:]
+    assert [ln.get_ydata()[0] for ln in limits] == pytest.approx([0.75, 0.75 + n / 4, 1 + n / 3])
+    assert all(ln.get_linestyle() == "--" for ln in limits)
+    for line, lim in zip(data, limits):
+        assert matplotlib.colors.same_color(line.get_color(), lim.get_color())
+    assert right.get_xscale() == right.get_yscale() == "log"
+    # the limit of the condition number is the ratio of the two eigenvalue limits
+    assert (0.75 + n / 4) / 0.75 == pytest.approx(1 + n / 3)
+    assert "depth" in left.get_xlabel() and "depth" in right.get_xlabel()
+
+
+def test_depth_generalization_plot_draws_medians_bands_and_the_constant():
+    from overparam.deep import azls_data, depth_regression
+
+    depths = [1, 4, 16]
+    res = [depth_regression(Xg[:16], yg[:16], Xg[16:], yg[16:], depths)
+           for Xg, yg in (azls_data(24, 6, seed=s, labels="teacher") for s in range(3))]
+    mse = np.array([r["mse"] for r in res]).T                  # (depths, data sets)
+    spread = np.array([r["std"] for r in res]).T
+    const = np.array([r["constant"] for r in res])
+    fig = plots.depth_generalization_plot(depths, mse, const, spread)
+    ax = fig.axes[0]
+    err, std, constant = ax.lines
+    for k, (line, A) in enumerate(((err, mse), (std, spread))):
+        np.testing.assert_allclose(line.get_xdata(), depths)
+        np.testing.assert_allclose(line.get_ydata(), np.median(A, axis=1))
+        np.testing.assert_allclose(band_at(ax, k, depths), np.stack([A.min(1), A.max(1)], 1))
+    assert list(constant.get_ydata()) == pytest.approx([np.median(const)] * 2)
+    assert "constant" in constant.get_label() and "test error" in err.get_label()
+    assert ax.get_xscale() == "log"
+
+
+def test_fluctuation_plot_one_band_per_width_against_depth_over_width():
+    from overparam.deep import azls_data, ntk_fluctuation
+
+    X, _ = azls_data(5, 8, seed=0)
+    depths = [1, 2, 4]
+    fluct = {m: ntk_fluctuation(X, depths=depths, widths=[m], seeds=range(3))[0]
+             for m in (8, 32)}                                  # (len(depths), seeds) each
+    fig = plots.fluctuation_plot(depths, fluct)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) == 2
+    for k, (m, F) in enumerate(fluct.items()):
+        line = ax.lines[k]
+        x = np.array(depths, float) / m
+        np.testing.assert_allclose(line.get_xdata(), x)
+        np.testing.assert_allclose(line.get_ydata(), np.median(F, axis=1))
+        np.testing.assert_allclose(band_at(ax, k, x), np.stack([F.min(1), F.max(1)], 1))
+        assert f"$m$ = {m}" == line.get_label()
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert "L/m" in ax.get_xlabel()
+    # plain tick labels, no 10^k
+    assert all("10^" not in t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels())
