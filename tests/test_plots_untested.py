@@ -281,6 +281,18 @@ def test_implied_constant_plot_draws_kappa_n3_over_phi_with_seed_bands():
     assert f"\\phi = {phi:g}" in a2.get_title()
 
 
+def test_implied_constant_plot_labels_two_y_ticks_even_in_a_narrow_range():
+    # every implied C1 between 1.1 and 1.8: no 1, 2, 3, 5, 7 x 10^k lies in the data's range,
+    # so the axis is widened to the two nearest and both are labelled
+    kappa = np.array([[1.1, 1.3, 1.5], [1.4, 1.6, 1.8]]) * 0.2 / 16 ** 3     # C1 = kappa n^3/phi
+    fig = plots.implied_constant_plot([0.2] * 3, kappa, [16] * 3, kappa, width=64, n=16, phi=0.2)
+    for ax in fig.axes:
+        lo, hi = ax.get_ylim()
+        shown = [t for t in ax.get_yticks() if lo <= t <= hi]
+        assert len(shown) >= 2 and all(t.get_text() for t in ax.get_yticklabels())
+        assert lo <= 1.1 * 0.2 / 0.2 and 1.8 <= hi                 # the data stay in view
+
+
 # --- path_vs_region (Chapter 14) ---------------------------------------------------------------
 def test_path_vs_region_draws_the_bounds_and_the_measured_band():
     from overparam.classification import perturbation_level, theorem_path_bound

@@ -684,12 +684,11 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
         ax.set_xticks(x, [f"{v:g}" for v in x])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         lo, hi = ax.get_ylim()
-        ticks = [c * 10.0 ** k for k in range(int(np.floor(np.log10(lo))),
-                                              int(np.ceil(np.log10(hi))) + 1)
-                 for c in (1, 2, 3, 5, 7) if lo <= c * 10.0 ** k <= hi]
-        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
-        ax.yaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_ylim(lo, hi)
+        _plain_log_ticks(ax.yaxis, [c * 10.0 ** k for k in range(int(np.floor(np.log10(lo))) - 1,
+                                                                  int(np.ceil(np.log10(hi))) + 2)
+                                    for c in (1, 2, 3, 5, 7)])
+        ticks = ax.get_yticks()                  # two labels at least: widen to show them
+        ax.set_ylim(min(lo, min(ticks)), max(hi, max(ticks)))
         ax.set_xlabel(name)
         ax.set_ylabel(r"implied $C_1 = \kappa n^3/\phi$")
         ax.legend(fontsize="x-small")
