@@ -165,9 +165,8 @@ def sweep_loss_bands(result, *, ax=None, title=None):
     fig, ax = new_axes(ax)
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(result.widths)))
     for i, (m, c) in enumerate(zip(result.widths, colors)):
-        L = np.maximum(result.loss[i], 1e-30)
-        ax.plot(result.steps, np.median(L, axis=0), color=c, lw=1.4, label=f"$m = {m}$")
-        ax.fill_between(result.steps, L.min(axis=0), L.max(axis=0), color=c, alpha=0.2, lw=0)
+        seed_band(ax, result.steps, np.maximum(result.loss[i], 1e-30), color=c, lw=1.4,
+                  alpha=0.2, label=f"$m = {m}$")
     ax.set_yscale("log")
     ax.set_xlabel(r"step $k$")
     ax.set_ylabel(r"training loss $L(W(k))$")
@@ -551,6 +550,23 @@ def seed_slopes(x, Y, *, logx=True, logy=True):
     return np.array([np.polyfit(u, V[:, s], 1)[0] for s in range(Y.shape[1])])
 
 
+def seed_band(ax, x, Y, *, label=None, color=None, ls="-", marker=None, ms=None, lw=None,
+              alpha=0.25, band_label=None):
+    """The course's one drawer of a trend over seeds: the median over seeds (rows of ``Y``,
+    shape (seeds, len(x))) as a line and the min-max band over seeds as a shaded area in the
+    line's colour; NaN entries are ignored. ``band_fit``, ``median_band`` and
+    ``sweep_loss_bands`` draw with it. Returns the median's line."""
+    Y = np.asarray(Y, dtype=float)
+    with np.errstate(all="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med, lo, hi = np.nanmedian(Y, 0), np.nanmin(Y, 0), np.nanmax(Y, 0)
+    line, = ax.plot(x, med, ls=ls, marker=marker, ms=ms, lw=lw, color=color, label=label)
+    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=alpha, lw=0, label=band_label)
+    return line
+
+
 def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", color="C0",
              logx=True, logy=True, fit=True):
     """Y[:, s] against x for every seed s as the median (markers and line) with the min-max
@@ -559,10 +575,8 @@ def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", 
     x, Y = np.asarray(x, float), np.asarray(Y, float)
     slopes = seed_slopes(x, Y, logx=logx, logy=logy) if fit else np.array([])
     fig, ax = new_axes(ax)
-    med = np.median(Y, axis=1)
-    ax.fill_between(x, Y.min(axis=1), Y.max(axis=1), color=color, alpha=0.25, lw=0,
-                    label=f"min-max over {Y.shape[1]} seeds")
-    ax.plot(x, med, "o-", color=color, label=label)
+    med = seed_band(ax, x, Y.T, label=label, color=color, marker="o",
+                    band_label=f"min-max over {Y.shape[1]} seeds").get_ydata()
     if fit:
         u, v = (np.log(x) if logx else x), (np.log(med) if logy else med)
         s, c = np.polyfit(u, v, 1)
@@ -599,29 +613,16 @@ def median_band(x, Y, *, ax=None, label=None, color=None, fit_range=None, marker
         raise ValueError("fit_range must contain at least two x values")
     slopes = seed_slopes(x[keep], Y[:, keep].T)
     fig, ax = new_axes(ax)
-    line, = ax.loglog(x, np.median(Y, axis=0), marker=marker, ms=4, color=color, label=label)
-    ax.fill_between(x, Y.min(axis=0), Y.max(axis=0), color=line.get_color(), alpha=0.25, lw=0)
+    seed_band(ax, x, Y, label=label, color=color, marker=marker, ms=4)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.xaxis.set_minor_formatter(plt.NullFormatter())      # no crowded 2x10^2, 3x10^2, ...
     if x.max() / x.min() < 100:                            # a short sweep: label its own x values
         ax.set_xticks(x, [f"{v:g}" for v in x])
     return fig, slopes
 
 
-# --- Chapters 13-14 (Zou et al.): seeds as median and band, the region against the width -----
-def seed_band(ax, x, Y, *, label=None, color=None, ls="-", marker=None):
-    """Draw the median over seeds (rows of ``Y``, shape (seeds, len(x))) as a line and the
-    min-max band over seeds as a shaded area; NaN entries are ignored. Chapters 13-14."""
-    Y = np.asarray(Y, dtype=float)
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med, lo, hi = np.nanmedian(Y, 0), np.nanmin(Y, 0), np.nanmax(Y, 0)
-    line, = ax.plot(x, med, ls=ls, marker=marker, color=color, label=label)
-    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.25, lw=0)
-    return line
-
-
+# --- Chapters 13-14 (Zou et al.): the region against the width ------------------------------
 def loss_error_band(runs: dict, *, title=None, per_epoch=None):
     """Chapters 13-14: training loss L_S (left, log scale) and training error (right) against
     the step, for each label of ``runs`` (a list of Histories, one per seed, recorded at the
