@@ -44,12 +44,17 @@ def _fill(student, solution, which=None):
     return nb, stu
 
 
+def _student_and_solution(tmp):
+    """Set 1's student notebook and the solution notebook ``otter assign`` builds under tmp."""
+    built = grading.assign(SET, tmp / "dist")
+    return (nbformat.read(grading.student_notebook(SET), as_version=4),
+            nbformat.read(built["solution"], as_version=4))
+
+
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
-    built = grading.assign(SET, tmp / "dist")
-    student = nbformat.read(grading.student_notebook(SET), as_version=4)
-    solution = nbformat.read(built["solution"], as_version=4)
+    student, solution = _student_and_solution(tmp)
     n_answers = len(_answer_cells(student, "otter_answer_cell"))
     folder = tmp / "submissions"
     folder.mkdir()

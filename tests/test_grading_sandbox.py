@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "exercises"))
 import grading  # noqa: E402
-from test_exercises import _fill  # noqa: E402  (the same filled notebook as the grading tests)
+from test_exercises import _fill, _student_and_solution  # noqa: E402  (the same notebooks as the grading tests)
 
 SET = "set1_two_layer"
 SLEEP = str(70000 + os.getpid() % 20000)   # seconds: a number of this run, to find them by
@@ -165,9 +165,7 @@ def _sleepers():
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sandbox")
-    built = grading.assign(SET, tmp / "dist")
-    student = nbformat.read(grading.student_notebook(SET), as_version=4)
-    solution = nbformat.read(built["solution"], as_version=4)
+    student, solution = _student_and_solution(tmp)
     full, answers = _fill(student, solution)        # every answer cell holds the solution
     folder = tmp / "submissions"
     folder.mkdir()
