@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import torch
 
 from .device import DEFAULT_DTYPE, as_tensor
+from .kernels import angles
 
 LABEL_KINDS = ("gaussian", "teacher", "sign")
 
@@ -113,7 +115,7 @@ def check_inputs(X, y=None, *, unit_tol: float = 1e-6, min_angle: float = 1e-6) 
         G = (X @ X.T).clamp(-1, 1)
         G.fill_diagonal_(-1.0)
         i, j = divmod(int(torch.argmax(G)), X.shape[0])
-        angle = math.acos(min(1.0, float(G[i, j])))
+        angle = float(angles(X[[i]], X[[j]])[0, 0])      # accurate near 0, unlike acos(G_ij)
         if angle < min_angle:
             raise ValueError(
                 f"rows {i} and {j} of X are parallel (angle {angle:.2e} rad): then "
@@ -153,18 +155,54 @@ def model_input_dim(model) -> int | None:
     return d if isinstance(d, int) else None
 
 
+def model_dtype(model) -> torch.dtype | None:
+    """The floating dtype of a network's weights: ``model.dtype`` for the course's models, else
+    that of its first floating parameter or buffer; None when it has none."""
+    dtype = getattr(model, "dtype", None)
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if isinstance(model, torch.nn.Module):
+        for t in list(model.parameters()) + list(model.buffers()):
+            if torch.is_floating_point(t):
+                return t.dtype
+    return None
+
+
+def _data_dtype(X) -> torch.dtype | None:
+    """The floating dtype of a tensor or numpy array (None for anything else)."""
+    if isinstance(X, torch.Tensor):
+        return X.dtype if torch.is_floating_point(X) else None
+    if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.floating):
+        return torch.from_numpy(np.empty(0, dtype=X.dtype)).dtype
+    return None
+
+
 def check_model_input(model, X, *, name: str = "X") -> None:
-    """Chapter 2: a network built for inputs x in R^d takes data with d columns. Raises a
-    ``ValueError`` naming both dimensions when ``X`` (2-D, one input per row) has another
-    number; used by every function that takes a model and data (train, gram_matrix, ...)."""
+    """Chapter 2: a network built for inputs x in R^d takes data with d columns, in its own
+    floating dtype. Raises a ``ValueError`` naming both dimensions when ``X`` (2-D, one input
+    per row) has another number, and a ``TypeError`` naming both dtypes when X is a float
+    tensor or array of another precision than the model's weights (e.g. float64 data and a
+    float32 model: casting silently would drop the precision a lesson compares with theory,
+    or hide a float32 experiment's rounding). Used by every function that takes a model and
+    data (``train``, ``suggested_lr``, ``gram_matrix``, ``empirical_ntk``, ...)."""
     d = model_input_dim(model)
     shape = tuple(getattr(X, "shape", ()))
-    if d is None or len(shape) != 2 or shape[1] == d:
+    if d is not None and len(shape) == 2 and shape[1] != d:
+        raise ValueError(
+            f"{name} has inputs of dimension d = {shape[1]} (shape {shape}), but the model was "
+            f"built for d = {d}: build the model for d = {shape[1]} ({name}.shape[1]) or pass "
+            f"inputs with {d} columns."
+        )
+    want, got = model_dtype(model), _data_dtype(X)
+    if want is None or got is None or want == got:
         return
-    raise ValueError(
-        f"{name} has inputs of dimension d = {shape[1]} (shape {shape}), but the model was built "
-        f"for d = {d}: build the model for d = {shape[1]} ({name}.shape[1]) or pass inputs with "
-        f"{d} columns."
+    convert = (f"{name}.to({want})" if isinstance(X, torch.Tensor)
+               else f"{name}.astype(np.{str(want).replace('torch.', '')})")
+    raise TypeError(
+        f"{name} is {got} but the model's weights are {want}; the library does not cast "
+        f"between them silently. Either convert the data, {convert}, or build the model in "
+        f"the data's dtype: pass dtype={got} to TwoLayerReLU / DeepReLU (or call "
+        f"model.to({got}))."
     )
 
 

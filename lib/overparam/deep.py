@@ -35,7 +35,7 @@ import torch
 
 from .data import check_inputs, sphere_data
 from .device import as_tensor
-from .kernels import deep_nngp, deep_ntk, kappa0
+from .kernels import _cosines_and_angles, _deep_recursion, deep_nngp, deep_ntk
 from .train import _autograd_pass, loss_value, train
 
 
@@ -244,14 +244,10 @@ def azls_ntk(X, Y=None, *, depth: int):
     this factor m is why the theorem's step size carries a 1/m."""
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         raise ValueError(f"depth must be an integer >= 1 (trained layers W_1..W_L), not {depth!r}")
-    X = as_tensor(X)
-    Yt = X if Y is None else as_tensor(Y).to(device=X.device, dtype=X.dtype)
-    nx, ny = X.norm(dim=1), Yt.norm(dim=1)
-    scale = nx[:, None] * ny[None, :]
-    first = X @ Yt.T
-    for h in range(1, depth + 2):                # dot Sigma^h = kappa0(rho^{h-1})
-        first = first * kappa0(deep_nngp(X, Y, depth=h - 1) / scale)
-    return deep_ntk(X, Y, depth=depth + 1) - deep_nngp(X, Y, depth=depth + 1) - first
+    rho, theta, scale, prod = _deep_recursion(X, Y, depth + 1, with_product=True)
+    rho0 = _cosines_and_angles(X, Y, all_angles=False)[2]
+    # first = Sigma^0 prod_{h=1}^{L+1} dot Sigma^h, the first layer's term, removed
+    return (theta - rho - rho0 * prod).mul_(scale)
 
 
 # --- separation through the layers: why delta <= O(1/L) (Chapter 12) -----------------------

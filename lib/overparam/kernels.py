@@ -42,8 +42,9 @@ def _pair(X, Y):
 
 
 def _norms_and_cosines(X, Y=None):
-    """(||x||, ||y||, rho) with rho clipped to [-1, 1] and, for Y=None, diagonal exactly 1
-    (arccos is ill-conditioned at 1: a rounding error of 1e-16 in rho costs 1e-8)."""
+    """(||x||, ||y||, rho) with rho the Gram cosines clipped to [-1, 1] and, for Y=None, the
+    diagonal exactly 1. Accurate to a few ulps *as cosines*; the angles near 0 and pi are not
+    (see ``angles``)."""
     X, Y, same = _pair(X, Y)
     nx, ny = X.norm(dim=1), Y.norm(dim=1)
     if bool((nx == 0).any()) or bool((ny == 0).any()):
@@ -54,29 +55,110 @@ def _norms_and_cosines(X, Y=None):
     return nx, ny, rho
 
 
+# Where |cos| exceeds this, arccos(cos) loses digits (its slope 1/sin theta is above 3.2): the
+# angle is taken from Kahan's formula instead. Below it, arccos of the Gram cosine is within a
+# few ulps.
+_NEAR = 0.95
+_KAHAN_CHUNK = 1 << 22        # elements of the (pairs, d) difference blocks, per chunk
+
+
+def _kahan_angles(Xn, Yn, rows, cols):
+    """theta = 2 atan2(||x - y||, ||x + y||) for unit rows x = Xn[rows], y = Yn[cols] (Kahan,
+    "How futile are mindless assessments of roundoff", 2006): accurate to a few ulps at every
+    angle, 0 and pi included (exact duplicates give 0, exact opposites pi)."""
+    out = torch.empty(rows.shape[0], dtype=Xn.dtype, device=Xn.device)
+    step = max(1, _KAHAN_CHUNK // max(1, Xn.shape[1]))
+    for s in range(0, rows.shape[0], step):
+        x, y = Xn[rows[s:s + step]], Yn[cols[s:s + step]]
+        out[s:s + step] = 2.0 * torch.atan2((x - y).norm(dim=1), (x + y).norm(dim=1))
+    return out
+
+
+def _cosines_and_angles(X, Y=None, *, all_angles=True):
+    """(||x||, ||y||, rho, theta, near): the Gram cosines rho and the angles theta in [0, pi],
+    both accurate to a few ulps for every pair. theta = arccos(rho) where |rho| <= 0.95;
+    elsewhere (the pairs ``near``, a tuple of index tensors) Kahan's formula gives theta and
+    rho = cos(theta). One rounding unit of rho near +-1 would otherwise cost sqrt(2 eps) = 2e-8
+    rad (issue of arccos; Chapter 3's opposite pairs). With ``all_angles=False``, theta holds
+    only the angles of the pairs ``near``, as a vector."""
+    Xp, Yp, same = _pair(X, Y)
+    nx, ny, rho = _norms_and_cosines(Xp, Y)
+    near = torch.nonzero(rho.abs() > _NEAR, as_tuple=True)
+    t = rho.new_empty(0)
+    if near[0].numel():
+        Xn = Xp / nx[:, None]
+        Yn = Xn if same else Yp / ny[:, None]
+        t = _kahan_angles(Xn, Yn, *near)
+    if not all_angles:
+        rho[near] = torch.cos(t)
+        return nx, ny, rho, t, near
+    theta = torch.arccos(rho)
+    theta[near] = t
+    rho[near] = torch.cos(t)
+    return nx, ny, rho, theta, near
+
+
+def angles(X, Y=None):
+    """The angles theta_ij in [0, pi] between the rows of X and of Y (Y=None: X), accurate to a
+    few ulps for every pair: arccos of the Gram cosine where |cos| <= 0.95, Kahan's
+    2 atan2(||x_i - y_j||, ||x_i + y_j||) (rows normalized) near 0 and pi, where arccos would
+    turn one rounding unit of the cosine into 2e-8 rad. Chapter 3."""
+    return _cosines_and_angles(X, Y)[3]
+
+
 def h_infinity(X, Y=None):
     """Du et al. (2019), Assumption 3.1 / eq. (6) at infinite width:
     H^infty_ij = E_{w~N(0,I)}[x_i^T x_j 1{w^T x_i >= 0, w^T x_j >= 0}]
-               = x_i^T x_j (pi - arccos rho_ij) / (2 pi) = 1/2 x_i^T x_j kappa_0(rho_ij)."""
-    nx, ny, rho = _norms_and_cosines(X, Y)
-    return 0.5 * (nx[:, None] * ny[None, :] * rho) * kappa0(rho)
+               = x_i^T x_j (pi - theta_ij) / (2 pi) = 1/2 x_i^T x_j kappa_0(rho_ij),
+    with the angle theta_ij accurate at every pair (``angles``): exact opposites give exactly 0,
+    exact duplicates exactly ||x||^2 / 2."""
+    nx, ny, rho, theta, _ = _cosines_and_angles(X, Y)
+    return 0.5 * (nx[:, None] * ny[None, :] * rho) * ((math.pi - theta) / math.pi)
+
+
+def _g_from_angles(nx, ny, rho, theta):
+    """1/2 ||x|| ||y|| kappa_1 with kappa_1 = (sin theta + (pi - theta) cos theta) / pi."""
+    return 0.5 * nx[:, None] * ny[None, :] * (torch.sin(theta) + (math.pi - theta) * rho) / math.pi
 
 
 def g_infinity(X, Y=None):
     """Du et al. (2019), Thm 3.3: the output layer's kernel at infinite width,
-    G^infty_ij = E_w[relu(w^T x_i) relu(w^T x_j)] = 1/2 ||x_i|| ||x_j|| kappa_1(rho_ij)."""
-    nx, ny, rho = _norms_and_cosines(X, Y)
-    return 0.5 * nx[:, None] * ny[None, :] * kappa1(rho)
+    G^infty_ij = E_w[relu(w^T x_i) relu(w^T x_j)] = 1/2 ||x_i|| ||x_j|| kappa_1(rho_ij),
+    kappa_1 = (sin theta + (pi - theta) cos theta) / pi with theta accurate at every pair."""
+    nx, ny, rho, theta, _ = _cosines_and_angles(X, Y)
+    return _g_from_angles(nx, ny, rho, theta)
 
 
 def two_layer_ntk(X, Y=None, train_output: bool = True):
     """The NTK of ``TwoLayerReLU`` at infinite width (Chapter 7): H^infty + G^infty when the
     output layer trains too (Du et al. Thm 3.3), H^infty alone when ``train_output=False``."""
-    H = h_infinity(X, Y)
-    return H + g_infinity(X, Y) if train_output else H
+    if not train_output:
+        return h_infinity(X, Y)
+    nx, ny, rho, theta, _ = _cosines_and_angles(X, Y)
+    H = 0.5 * (nx[:, None] * ny[None, :] * rho) * ((math.pi - theta) / math.pi)
+    return H + _g_from_angles(nx, ny, rho, theta)
 
 
-def _deep_recursion(X, Y, depth):
+def _theta_minus_sin(t):
+    """t - sin t for t in [0, pi] without cancellation: its Taylor series (Horner form, to
+    t^19, truncation below 1e-16 relative) where t < 1, the difference elsewhere."""
+    u = t * t
+    series = torch.ones_like(t)
+    for k in range(9, 0, -1):                  # 1 - u/(4*5) (1 - u/(6*7) (1 - ...))
+        series = 1.0 - u / ((2 * k + 2) * (2 * k + 3)) * series
+    series = series * u * t / 6.0
+    return torch.where(t < 1.0, series, t - torch.sin(t))
+
+
+def _one_minus_kappa1(t):
+    """1 - kappa_1(cos t) = ((pi - t) 2 sin^2(t/2) + (t - sin t)) / pi: both terms >= 0 on
+    [0, pi], so no cancellation as t -> 0 (where 1 - kappa_1 ~ t^2/2 would be lost in the
+    rounding of kappa_1 ~ 1)."""
+    s = torch.sin(0.5 * t)
+    return ((math.pi - t) * 2.0 * s * s + _theta_minus_sin(t)) / math.pi
+
+
+def _deep_recursion(X, Y, depth, with_product=False):
     """Theta^L / (||x|| ||x'||) and rho^L of the recursion in MATH.md §2, and the scale
     ||x|| ||x'||. With ReLU and c_sigma = 2, Sigma^h(x, x) = ||x||^2 at every layer, so
     rho^h = Sigma^h / (||x|| ||x'||) = kappa_1(rho^{h-1}) and the recursion runs on the
@@ -84,21 +166,45 @@ def _deep_recursion(X, Y, depth):
         kappa_0 = (pi - arccos rho) / pi = arccos(-rho) / pi      (one arccos per layer)
         rho^h   = kappa_1(rho^{h-1}) = sqrt(1 - rho^2) / pi + kappa_0 rho
         theta^h = theta^{h-1} kappa_0 + rho^h
-    On the diagonal (Y=None) rho = 1 exactly: kappa_0 = pi/pi = 1 and kappa_1 = 0 + 1 * 1, so
-    theta^L(x, x) = L + 1 exactly."""
+    The pairs whose input cosine is near +-1 (``_cosines_and_angles``) rerun the recursion on
+    their angles t^h = arccos rho^h instead: kappa_0 = (pi - t) / pi, and
+    t^h = 2 asin(sqrt(d / 2)) with d = 1 - kappa_1(cos t^{h-1}) from ``_one_minus_kappa1``
+    (no cancellation), so kappa_0 stays accurate as rho^h -> 1. The other pairs start at an
+    angle above arccos 0.95 = 0.32 and keep one above 0.07 to depth 100, where arccos of rho^h
+    loses at most 2e-15. On the diagonal (Y=None) t = 0 exactly, so theta^L(x, x) = L + 1
+    exactly. ``with_product=True`` also returns prod_h kappa_0^h (Chapter 12's AZLS kernel)."""
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ValueError(f"depth must be an integer >= 0 (number of hidden layers), not {depth!r}")
-    nx, ny, rho = _norms_and_cosines(X, Y)    # rho^0 = cos(x, x'), clipped, diagonal 1
+    nx, ny, rho, t_near, near = _cosines_and_angles(X, Y, all_angles=False)  # rho^0 = cos
     theta = rho.clone()                       # theta^0 = rho^0 (Theta^0 = Sigma^0 = x^T x')
     k0, nxt = torch.empty_like(rho), torch.empty_like(rho)
+    prod = torch.ones_like(rho) if with_product else None
     one = torch.ones((), dtype=rho.dtype, device=rho.device)
     for _ in range(depth):
         torch.neg(rho, out=k0).arccos_().div_(math.pi)    # dot Sigma^h = kappa_0(rho^{h-1})
         torch.addcmul(one, rho, rho, value=-1.0, out=nxt).sqrt_().div_(math.pi)
         nxt.addcmul_(k0, rho).clamp_(-1.0, 1.0)           # rho^h = kappa_1(rho^{h-1})
         theta.mul_(k0).add_(nxt)                          # Theta^h = Theta^{h-1} dSigma^h + Sigma^h
+        if with_product:
+            prod.mul_(k0)
         rho, nxt = nxt, rho
-    return rho, theta, nx[:, None] * ny[None, :]
+    if near[0].numel():                                   # the near-(anti)parallel pairs
+        t = t_near
+        r = rho_near = torch.cos(t)
+        th = r.clone()
+        p = torch.ones_like(t)
+        for _ in range(depth):
+            k = (math.pi - t) / math.pi
+            d = _one_minus_kappa1(t).clamp_(0.0, 1.0)
+            rho_near = 1.0 - d
+            th = th * k + rho_near
+            p = p * k
+            t = 2.0 * torch.asin(torch.sqrt(0.5 * d))
+        rho[near], theta[near] = rho_near, th
+        if with_product:
+            prod[near] = p
+    scale = nx[:, None] * ny[None, :]
+    return (rho, theta, scale, prod) if with_product else (rho, theta, scale)
 
 
 def deep_ntk(X, Y=None, *, depth: int):
@@ -107,7 +213,8 @@ def deep_ntk(X, Y=None, *, depth: int):
     dot Sigma^h = kappa_0(rho^{h-1}); Theta^h = Theta^{h-1} dot Sigma^h + Sigma^h.
     Returns Theta^L for L = ``depth`` hidden layers: Theta^L(x, x) = (L + 1) ||x||^2 (exactly
     L + 1 for unit x), and Theta^1 = 2 (H^infty + G^infty). The limit of
-    ``DeepReLU(parameterization="ntk")``'s empirical NTK (Chapters 8 and 12)."""
+    ``DeepReLU(parameterization="ntk")``'s empirical NTK (Chapters 8 and 12). Accurate to
+    about 1e-14 (L + 1) at every pair, near-parallel and opposite ones included."""
     _, theta, scale = _deep_recursion(X, Y, depth)
     return theta.mul_(scale)
 

@@ -73,9 +73,10 @@ def lambda0(X) -> float:
     """Du et al. (2019), Assumption 3.1: lambda_0 = lambda_min(H^infty) of the inputs X (rows of
     unit norm), computed in float64, refusing data for which it is numerically zero.
 
-    H^infty's entries carry rounding errors up to about sqrt(eps) where a cosine sits within
-    rounding of +-1 (arccos is ill-conditioned there), so lambda_0 <= sqrt(eps) lambda_max(H^infty)
-    (eps of float64) cannot be told from 0: that raises a ``ValueError`` naming the likely cause
+    H^infty's entries are accurate to a few ulps (``kernels.angles``), but a lambda_0 at or
+    below sqrt(eps) lambda_max(H^infty) (eps of float64, about 1.5e-8 lambda_max) is treated as
+    0: the data are then too close to a linear dependence for the theorems' bounds, which grow
+    like 1/lambda_0^4, to say anything. That raises a ``ValueError`` naming the likely cause
     (duplicate rows are refused by ``data.check_inputs`` first; opposite pairs x_j = -x_i whose
     x_i are linearly dependent; else inputs too close to a linear dependence). Data with an
     opposite pair but a clearly positive lambda_0 pass, with ``data.OppositeInputsWarning``
