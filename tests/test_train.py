@@ -7,7 +7,7 @@ import torch
 from overparam.data import sphere_data
 from overparam.kernels import gram_matrix, h_infinity, lambda_max, lambda_min
 from overparam.models import DeepReLU, TwoLayerReLU
-from overparam.train import RECORDS, train
+from overparam.train import RECORDS, SAMPLINGS, batch_indices, train
 
 
 def _plain_autograd_gd(net, X, y, lr, steps):
@@ -182,3 +182,148 @@ def test_one_sgd_step_follows_the_unbiased_minibatch_loss(loss, model_kind):
             p -= lr * p.grad
     for p, q in zip(net.parameters(), ref.parameters()):
         assert torch.allclose(p, q, atol=1e-12)
+
+
+# --- SGD's sampling: epochs (default) or an independent uniform batch per step -----------------
+def _epoch_batches_by_hand(n, b, steps, seed):
+    """The default batches, written out: a fresh torch.randperm(n) of one seeded generator at
+    the start of each epoch, cut into its n // b full batches (the last n mod b examples of a
+    permutation are not used)."""
+    gen, out = torch.Generator().manual_seed(seed), []
+    while len(out) < steps:
+        perm = torch.randperm(n, generator=gen)
+        out += [perm[k * b:(k + 1) * b] for k in range(n // b)]
+    return out[:steps]
+
+
+def _sgd_by_hand(net, X, y, lr, batches, n):
+    """Plain autograd SGD on the unbiased square loss (n/b) 1/2 sum_batch (f - y)^2."""
+    for idx in batches:
+        net.zero_grad()
+        f = net(X[idx])
+        ((n / len(idx)) * 0.5 * ((f - y[idx]) ** 2).sum()).backward()
+        with torch.no_grad():
+            for p in net.parameters():
+                if p.requires_grad:
+                    p -= lr * p.grad
+
+
+@pytest.mark.parametrize("n, b", [(12, 3), (10, 4)])
+def test_default_sampling_is_the_epoch_permutation_unchanged(n, b):
+    # Not a stored expectation: train() without the argument, train(sampling="epoch") and SGD
+    # by hand on the permutations written out above must agree (b | n and b not dividing n).
+    X, y = sphere_data(n, 5, seed=3)
+    steps, seed = 3 * (n // b) + 1, 11                   # into a fourth epoch
+    for got, want in zip(batch_indices(n, b, steps, seed=seed),
+                         _epoch_batches_by_hand(n, b, steps, seed)):
+        assert torch.equal(got, want)
+    assert len(list(batch_indices(n, b, steps, seed=seed))) == steps
+    kw = dict(lr=0.2, steps=steps, batch_size=b, seed=seed, record=("loss", "flips"))
+    a, c = TwoLayerReLU(5, 48, seed=1, device="cpu"), TwoLayerReLU(5, 48, seed=1, device="cpu")
+    ha, hc = train(a, X, y, **kw), train(c, X, y, sampling="epoch", **kw)
+    assert torch.equal(a.W, c.W) and np.array_equal(ha.loss, hc.loss)
+    assert np.array_equal(ha.flips, hc.flips)
+    assert ha.sampling == hc.sampling == "epoch"
+    ref = TwoLayerReLU(5, 48, seed=1, device="cpu")
+    _sgd_by_hand(ref, X, y, 0.2, _epoch_batches_by_hand(n, b, steps, seed), n)
+    assert torch.allclose(a.W, ref.W, atol=1e-12)
+
+
+@pytest.mark.parametrize("sampling", SAMPLINGS)
+def test_same_seed_gives_the_same_sgd_run_for_each_sampling(sampling):
+    X, y = sphere_data(16, 4, seed=0)
+
+    def run(seed):
+        net = DeepReLU(4, 32, 2, seed=0, device="cpu")
+        h = train(net, X, y, lr=0.05, steps=20, batch_size=4, sampling=sampling, seed=seed,
+                  record=("loss", "radius"))
+        return net, h
+
+    (n1, a), (n2, b), (_, c) = run(5), run(5), run(6)
+    assert np.array_equal(a.loss, b.loss) and np.array_equal(a.radius, b.radius)
+    assert all(torch.equal(p, q) for p, q in zip(n1.parameters(), n2.parameters()))
+    assert not np.array_equal(a.loss, c.loss)
+    assert a.sampling == sampling and f"sampling={sampling!r}" in repr(a)
+
+
+def test_uniform_sgd_takes_its_batches_from_batch_indices():
+    n, b, steps, seed = 12, 3, 10, 4
+    X, y = sphere_data(n, 5, seed=3)
+    net, ref = TwoLayerReLU(5, 48, seed=1, device="cpu"), TwoLayerReLU(5, 48, seed=1, device="cpu")
+    train(net, X, y, lr=0.2, steps=steps, batch_size=b, sampling="uniform", seed=seed)
+    _sgd_by_hand(ref, X, y, 0.2, batch_indices(n, b, steps, sampling="uniform", seed=seed), n)
+    assert torch.allclose(net.W, ref.W, atol=1e-12)
+    epoch = TwoLayerReLU(5, 48, seed=1, device="cpu")
+    train(epoch, X, y, lr=0.2, steps=steps, batch_size=b, seed=seed)
+    assert not torch.allclose(net.W, epoch.W)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_epoch_sampling_visits_each_example_once_per_epoch_and_uniform_does_not(seed):
+    n, b, epochs = 12, 3, 5
+    per_epoch = n // b
+    ep = torch.stack(list(batch_indices(n, b, epochs * per_epoch, seed=seed)))
+    for e in range(epochs):
+        counts = torch.bincount(ep[e * per_epoch:(e + 1) * per_epoch].flatten(), minlength=n)
+        assert counts.tolist() == [1] * n
+    un = torch.stack(list(batch_indices(n, b, epochs * per_epoch, sampling="uniform",
+                                        seed=seed)))
+    counts = torch.bincount(un.flatten(), minlength=n)
+    assert int(counts.sum()) == epochs * n and int(counts.max()) > int(counts.min())
+    # with replacement across steps: some window of one epoch's length repeats an example
+    assert any(int(torch.bincount(un[e * per_epoch:(e + 1) * per_epoch].flatten(),
+                                  minlength=n).max()) > 1 for e in range(epochs))
+
+
+def test_uniform_sampling_includes_each_example_with_probability_b_over_n():
+    # Zou et al. (2020), Lemma D.2: every step's batch is a uniform b-subset, independent of
+    # the past. Each example's count over T steps is Binomial(T, b/n); a pair's joint count is
+    # Binomial(T, b(b-1)/(n(n-1))); consecutive batches overlap with probability
+    # 1 - C(n-b, b)/C(n, b). Each is checked within 5 standard deviations.
+    n, b, T = 10, 3, 20000
+    B = torch.stack(list(batch_indices(n, b, T, sampling="uniform", seed=123)))
+    assert B.shape == (T, b) and B.dtype == torch.long
+    assert bool((B >= 0).all() and (B < n).all())
+    srt = B.sort(dim=1).values
+    assert bool((srt[:, 1:] != srt[:, :-1]).all())          # distinct within every batch
+
+    def within(count, p):
+        assert abs(count - T * p) < 5 * math.sqrt(T * p * (1 - p)), (count, T * p)
+
+    for c in torch.bincount(B.flatten(), minlength=n).tolist():
+        within(c, b / n)
+    member = torch.zeros(T, n, dtype=torch.bool).scatter_(1, B, True)
+    for i, j in [(0, 1), (2, 7), (5, 9)]:
+        within(int((member[:, i] & member[:, j]).sum()), b * (b - 1) / (n * (n - 1)))
+    overlap = (member[1:] & member[:-1]).any(dim=1)
+    p = 1 - math.comb(n - b, b) / math.comb(n, b)
+    assert abs(int(overlap.sum()) - (T - 1) * p) < 5 * math.sqrt((T - 1) * p * (1 - p))
+    # epochs never repeat an example in the next batch of the same epoch: the contrast
+    E = torch.stack(list(batch_indices(n, 5, 2, seed=123)))
+    assert not bool(torch.isin(E[0], E[1]).any())
+
+
+def test_sampling_is_checked_and_full_batch_gd_ignores_it():
+    X, y = sphere_data(10, 4)
+    for bad in ("Uniform", "random", None, 1):
+        with pytest.raises(ValueError, match=r"sampling must be one of \('epoch', 'uniform'\)"):
+            train(TwoLayerReLU(4, 8, device="cpu"), X, y, lr=0.1, steps=1, batch_size=2,
+                  sampling=bad)
+        with pytest.raises(ValueError, match="sampling must be one of"):
+            train(TwoLayerReLU(4, 8, device="cpu"), X, y, lr=0.1, steps=1, sampling=bad)
+    a, c = TwoLayerReLU(4, 8, device="cpu"), TwoLayerReLU(4, 8, device="cpu")
+    ha = train(a, X, y, lr=0.1, steps=5)
+    hc = train(c, X, y, lr=0.1, steps=5, sampling="uniform")
+    assert torch.equal(a.W, c.W) and np.array_equal(ha.loss, hc.loss)
+    assert ha.sampling is None and hc.sampling is None and "sampling=None" in repr(hc)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n=0, batch_size=1, steps=1), "n must"), (dict(n=5, batch_size=0, steps=1), "batch_size"),
+    (dict(n=5, batch_size=6, steps=1), "at most n = 5"), (dict(n=5, batch_size=2, steps=-1), "steps"),
+    (dict(n=5, batch_size=2, steps=1, sampling="shuffle"), "sampling must be one of"),
+])
+def test_batch_indices_rejects_bad_arguments_when_called(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        batch_indices(**kwargs)
+

@@ -1,8 +1,10 @@
 """One training loop for gradient descent and SGD (Chapters 1-7, 9, 12-14).
 
-``train(model, X, y, lr=..., steps=...)`` runs full-batch GD (``batch_size=None``) or SGD
-(seeded epochs without replacement) on the model *in place* and returns a ``History`` of
-what the lessons plot. Records are opt-in by name, so the default costs nothing extra:
+``train(model, X, y, lr=..., steps=...)`` runs full-batch GD (``batch_size=None``) or SGD on
+the model *in place* and returns a ``History`` of what the lessons plot. SGD's batches come
+from ``batch_indices``: seeded epochs without replacement (``sampling="epoch"``, the default) or
+an independent uniform batch at every step, as the SGD theorems draw them
+(``sampling="uniform"``). Records are opt-in by name, so the default costs nothing extra:
 
 ======================  ====================================================================
 ``loss``                the full training loss (Du et al.: L = 1/2 sum_i (u_i - y_i)^2)
@@ -36,17 +38,21 @@ from .models import TwoLayerReLU
 RECORDS = ("loss", "outputs", "radius", "flips", "lambda_min", "kernel_drift", "grad_norm",
            "error")
 LOSSES = ("square", "logistic")
+SAMPLINGS = ("epoch", "uniform")
 DIVERGENCE_FACTOR = 1e6
 
 
 class History:
     """What ``train`` recorded: ``hist.steps`` (the recorded step numbers) and one numpy array
-    per record name (``hist.loss``, ``hist.flips``, ...), first axis = recorded steps."""
+    per record name (``hist.loss``, ``hist.flips``, ...), first axis = recorded steps; the
+    run's settings ``lr``, ``batch_size``, ``loss_name``, ``n`` and ``sampling`` (how SGD drew
+    its batches, ``"epoch"`` or ``"uniform"``; None for full-batch GD)."""
 
-    def __init__(self, steps, records: dict, *, lr, batch_size, loss, n):
+    def __init__(self, steps, records: dict, *, lr, batch_size, loss, n, sampling="epoch"):
         self.steps = np.asarray(steps)
         self.records = {k: np.asarray(v) for k, v in records.items()}
         self.lr, self.batch_size, self.loss_name, self.n = lr, batch_size, loss, n
+        self.sampling = None if batch_size is None else sampling
 
     def __getattr__(self, name):
         records = self.__dict__.get("records", {})
@@ -61,7 +67,8 @@ class History:
     def __repr__(self) -> str:
         names = ", ".join(self.records)
         return (f"History({len(self.steps)} records up to step {int(self.steps[-1])}: {names}; "
-                f"lr={self.lr:g}, batch_size={self.batch_size}, loss={self.loss_name!r})")
+                f"lr={self.lr:g}, batch_size={self.batch_size}, sampling={self.sampling!r}, "
+                f"loss={self.loss_name!r})")
 
 
 # --- losses: value and derivative in u, for a batch of size b out of n -----------------------
@@ -81,8 +88,63 @@ def _loss_grad_u(u, y, loss, n):
     return -y * torch.sigmoid(-y * u) / b
 
 
+# --- SGD's batches ---------------------------------------------------------------------------
+def _check_sampling(sampling):
+    if not isinstance(sampling, str) or sampling not in SAMPLINGS:
+        raise ValueError(
+            f"sampling must be one of {SAMPLINGS}, not {sampling!r}: 'epoch' reshuffles once per "
+            "epoch and takes the batches in turn (each example once per epoch), 'uniform' draws "
+            "an independent uniformly random batch at every step (the SGD theorems' sampling)"
+        )
+
+
+def batch_indices(n: int, batch_size: int, steps: int, *, sampling: str = "epoch",
+                  seed: int = 0, device=None):
+    """The example indices of SGD's ``steps`` batches: an iterator of LongTensors, one per
+    step, each of ``batch_size`` distinct indices in 0..n-1 (on ``device``; default the CPU),
+    seeded (Chapters 12-14). ``train`` draws its batches here.
+
+    ``sampling="epoch"`` (the default): at the start of every epoch a fresh random permutation
+    of the n examples, cut into consecutive batches; the n mod b examples left at the end of a
+    permutation are skipped, so each example is used exactly once per epoch when b divides n
+    (what deep-learning practice calls an epoch of SGD).
+
+    ``sampling="uniform"``: at every step an independent uniformly random b-subset of the n
+    examples, drawn afresh (examples repeat across steps, never within a batch). This is the
+    SGD the theorems analyse: Zou et al. (2020; arXiv 1811.08888 v3), eq. (D.5) and Lemma D.2,
+    whose proof takes the expectation of each step's batch gradient given the past (the full
+    gradient), and Allen-Zhu et al. (2019)'s SGD theorem, which draws its batch the same way.
+    Each example is in the batch with probability b/n at every step, whatever came before.
+
+    Both draw from one ``torch.Generator`` seeded with ``seed``: the same seed gives the same
+    batches on every device.
+    """
+    _check_sampling(sampling)
+    for name, v, lo in (("n", n, 1), ("batch_size", batch_size, 1), ("steps", steps, 0)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, not {v!r}")
+    if batch_size > n:
+        raise ValueError(f"batch_size must be at most n = {n}, not {batch_size}")
+    gen = torch.Generator().manual_seed(int(seed))
+
+    def uniform():
+        for _ in range(steps):
+            yield torch.randperm(n, generator=gen)[:batch_size].to(device)
+
+    def epochs():
+        order, pos = None, n
+        for _ in range(steps):
+            if pos + batch_size > n:
+                order, pos = torch.randperm(n, generator=gen).to(device), 0
+            yield order[pos:pos + batch_size]
+            pos += batch_size
+
+    return uniform() if sampling == "uniform" else epochs()
+
+
 # --- helpers ---------------------------------------------------------------------------------
-def _validate(model, X, y, lr, steps, batch_size, loss, record, record_every):
+def _validate(model, X, y, lr, steps, batch_size, loss, record, record_every,
+              sampling="epoch"):
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "forward_layers"):
         raise TypeError("model must be an overparam.models network (TwoLayerReLU or DeepReLU)")
     X = check_inputs(X, y)
@@ -97,6 +159,7 @@ def _validate(model, X, y, lr, steps, batch_size, loss, record, record_every):
                                    or not 1 <= batch_size <= n):
         raise ValueError(f"batch_size must be None (full-batch GD) or an integer in 1..{n}, "
                          f"not {batch_size!r}")
+    _check_sampling(sampling)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
     if isinstance(record, str):
@@ -255,13 +318,19 @@ def _autograd_pass(model, params, X, y, loss, n):
 
 
 def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
-          loss: str = "square", record=("loss",), record_every: int = 1, seed: int = 0,
-          progress: bool | None = None, callback=None, until: dict | None = None) -> History:
+          sampling: str = "epoch", loss: str = "square", record=("loss",),
+          record_every: int = 1, seed: int = 0, progress: bool | None = None, callback=None,
+          until: dict | None = None) -> History:
     """Train ``model`` in place by gradient descent (Du et al. 2019, eq. (3) discretized;
     Allen-Zhu et al.; Zou et al. Alg. 1) and return a ``History``.
 
-    ``batch_size=None`` is full-batch GD; an integer b is SGD on batches of b drawn without
-    replacement in seeded epochs, each step using the unbiased minibatch estimate of the loss.
+    ``batch_size=None`` is full-batch GD; an integer b is SGD on batches of b examples, each
+    step using the unbiased minibatch estimate of the loss, with batches drawn by
+    ``batch_indices`` from ``seed``: ``sampling="epoch"`` (default) reshuffles once per epoch
+    and takes the batches in turn; ``sampling="uniform"`` draws an independent uniformly random
+    b-subset at every step, the SGD of Zou et al. (2020, eq. (D.5), Lemma D.2) and Allen-Zhu
+    et al. (2019). Full-batch GD samples nothing, so ``sampling`` is then checked but has no
+    effect (``History.sampling`` is None).
     ``loss="square"`` is 1/2 sum_i (f(x_i) - y_i)^2 (no 1/n, as in Du et al.); ``"logistic"`` is
     mean_i log(1 + exp(-y_i f(x_i))) for y in {-1, +1}. Records are taken at steps
     0, record_every, 2 record_every, ... and at the last step (after ``steps`` updates).
@@ -272,15 +341,16 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
     ``until`` (Chapters 13-14), e.g. ``{"error": 0.0}``: stop at the first record at which every
     named scalar record is <= its value (each name must be in ``record``); None runs all steps.
     """
-    X, y, record = _validate(model, X, y, lr, steps, batch_size, loss, record, record_every)
+    X, y, record = _validate(model, X, y, lr, steps, batch_size, loss, record, record_every,
+                             sampling)
     until = _validate_until(until, record)
     n = X.shape[0]
     params = [getattr(model, k) for k in model.trained_layers()]
     fast = isinstance(model, TwoLayerReLU)
     rec = _Recorder(model, X, y, record)
     model_init = copy.deepcopy(model)
-    gen = torch.Generator().manual_seed(int(seed))
-    order, pos = None, n
+    batches = None if batch_size is None else batch_indices(
+        n, batch_size, steps, sampling=sampling, seed=seed, device=X.device)
     recorded_steps, loss0 = [], None
 
     work = {}                                    # the fast path's reusable (n, m) buffers
@@ -315,10 +385,7 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
             if k == steps:
                 break
             if batch_size is not None:
-                if pos + batch_size > n:
-                    order, pos = torch.randperm(n, generator=gen).to(X.device), 0
-                idx = order[pos:pos + batch_size]
-                pos += batch_size
+                idx = next(batches)
                 if fast:
                     with torch.no_grad():
                         _, _, grads = _two_layer_pass(model, X[idx], y[idx], loss, n)
@@ -334,4 +401,5 @@ def train(model, X, y, *, lr: float, steps: int, batch_size: int | None = None,
     finally:
         if bar is not None:
             bar.close()
-    return History(recorded_steps, rec.rows, lr=lr, batch_size=batch_size, loss=loss, n=n)
+    return History(recorded_steps, rec.rows, lr=lr, batch_size=batch_size, loss=loss, n=n,
+                   sampling=sampling)
