@@ -56,13 +56,23 @@ def test_the_checker_catches_each_kind_of_bad_entry(tmp_path):
          ":::{prf:definition} D\n:label: def-badstatus\n:::\n"
          "```{prf:corollary} C\n:label: cor-badtest\n```\n"
          "```{prf:assumption} A\n```\n"
+         "```{prf:assumption} A2\n:label: asm-noevidence\n```\n"
+         "```{prf:lemma} L2\n:label: lem-testednocell\n```\n"
          "```{prf:proof}\nnot a statement\n```\n",
          "metadata": {"ledger": {
-             "thm-good": {"source": "P (2019), Thm 1", "status": "as printed", "tests": ["c1"]},
-             "lem-nosource": {"source": " ", "status": "derived", "tests": []},
-             "def-badstatus": {"source": "this course", "status": "proved", "tests": []},
-             "cor-badtest": {"source": "P", "status": "recalled", "tests": ["m1", "zz", "other.ipynb#c1"]},
-             "orphan": {"source": "P", "status": "derived", "tests": []}}}},
+             "thm-good": {"source": "P (2019), Thm 1", "status": "as printed",
+                          "evidence": "tested", "tests": ["c1"]},
+             "lem-nosource": {"source": " ", "status": "derived", "evidence": "illustrated",
+                              "tests": []},
+             "def-badstatus": {"source": "this course", "status": "proved",
+                               "evidence": "illustrated", "tests": []},
+             "cor-badtest": {"source": "P", "status": "recalled", "evidence": "tested",
+                             "tests": ["m1", "zz", "other.ipynb#c1"]},
+             "asm-noevidence": {"source": "P", "status": "recalled", "tests": ["c1"]},
+             "lem-testednocell": {"source": "P", "status": "recalled",
+                                  "evidence": "checked outside its hypotheses", "tests": []},
+             "orphan": {"source": "P", "status": "derived", "evidence": "illustrated",
+                        "tests": []}}}},
         {"cell_type": "markdown", "id": "m2", "metadata": {},
          "source": "```{prf:proposition} no entry\n:label: prop-noentry\n```\n"},
     ]
@@ -77,7 +87,15 @@ def test_the_checker_catches_each_kind_of_bad_entry(tmp_path):
     assert any("no :label:" in p for p in found[None])
     assert any("without a prf block" in p for p in found["orphan"])
     assert any("no ledger entry" in p for p in found["prop-noentry"])
-    assert len(found) == 7                       # the proof block is not a statement
+    assert any("evidence None is not one of" in p for p in found["asm-noevidence"])
+    assert any("names no cell" in p for p in found["lem-testednocell"])
+    assert len(found) == 9                       # the proof block is not a statement
+
+
+def test_the_ledger_page_shows_the_three_kinds_of_evidence():
+    text = ledger.ledger_markdown(ROOT)
+    for kind in ledger.EVIDENCE:
+        assert f"**{kind}**" in text, f"no statement of the course is marked {kind!r}"
 
 
 def test_the_ledger_page_renders_every_statement_of_the_toc():

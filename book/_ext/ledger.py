@@ -5,12 +5,17 @@ The data live where the statements are: each markdown cell that holds a ``{prf:.
 a ``"ledger"`` entry in its metadata, keyed by the block's ``:label:``::
 
     "ledger": {"thm-ch03-lambda0": {"source": "Du et al. (2019), Theorem 3.1",
-                                   "status": "as printed", "tests": ["739bbaf4"]}}
+                                   "status": "as printed", "evidence": "tested",
+                                   "tests": ["739bbaf4"]}}
 
 ``status`` is "as printed" (matches the paper's text), "derived" (proved or derived in the
-course) or "recalled" (not checked against the paper's text); ``tests`` lists code cells that
-test the statement ("cellid" in the same lesson, "04_gradient_flow.ipynb#cellid" in another),
-or is empty ("illustrated only"). ``collect`` gathers the entries (``tests/test_ledger.py``
+course) or "recalled" (not checked against the paper's text). ``evidence`` says what the
+experiments can do: "tested" (an experiment inside the statement's hypotheses that could have
+failed), "checked outside its hypotheses" (it could have failed, but a failure would not
+contradict the paper: widths or step sizes the statement does not cover) or "illustrated" (no
+experiment could contradict it). ``tests`` lists the code cells of that evidence ("cellid" in
+the same lesson, "04_gradient_flow.ipynb#cellid" in another); it may be empty only for
+"illustrated". ``collect`` gathers the entries (``tests/test_ledger.py``
 checks them); the ``statement-ledger`` directive renders them as a table per part, and the page
 holding it is rebuilt whenever a lesson changes.
 """
@@ -25,6 +30,7 @@ from pathlib import Path
 KINDS = ("theorem", "lemma", "corollary", "proposition", "assumption", "definition",
          "conjecture")
 STATUSES = ("as printed", "derived", "recalled")
+EVIDENCE = ("tested", "checked outside its hypotheses", "illustrated")
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{prf:(?P<kind>[a-z]+)\}[ \t]*(?P<title>.*)$")
 _OPTION = re.compile(r"^:(?P<key>[a-z-]+):[ \t]*(?P<value>.*)$")
 
@@ -125,9 +131,15 @@ def collect(folder: Path, names=None) -> list[Statement]:
                     if entry.get("status") not in STATUSES:
                         st.problems.append(f"{label}: status {entry.get('status')!r} is not one "
                                            f"of {STATUSES}")
+                    evidence = entry.get("evidence")
+                    if evidence not in EVIDENCE:
+                        st.problems.append(f"{label}: evidence {evidence!r} is not one of "
+                                           f"{EVIDENCE}")
                     tests = entry.get("tests")
                     if not isinstance(tests, list):
                         st.problems.append(f"{label}: tests must be a list of cell ids")
+                    elif not tests and evidence in EVIDENCE[:2]:
+                        st.problems.append(f"{label}: evidence {evidence!r} names no cell")
                     else:
                         for ref in tests:
                             _, err = resolve_test(str(ref), name, folder, cache)
@@ -185,7 +197,7 @@ def ledger_markdown(srcdir: Path) -> str:
         out += [f"```{{list-table}} {caption}", ":header-rows: 1", ":class: ledger-table",
                 ":widths: 15 20 6 22 12 25", "",
                 "* - Statement", "  - Title", "  - Ch.", "  - Source",
-                "  - Status", "  - Tested by"]
+                "  - Status", "  - Evidence"]
         for st in rows:
             doc = "/lessons/" + st.notebook[: -len(".ipynb")]
             chapter = st.notebook.split("_")[0].lstrip("0") or "0"
@@ -202,14 +214,14 @@ def ledger_markdown(srcdir: Path) -> str:
                     where = "/lessons/" + name[: -len(".ipynb")]
                     ch = name.split("_")[0].lstrip("0")
                     tests.append(f"{{doc}}`ch. {ch} <{where}>`: {_inline_code(_first_line(cell))}")
-            if isinstance(entry.get("tests"), list) and not entry.get("tests"):
-                tests = ["illustrated only"]
+            evidence = entry.get("evidence") or "**missing**"
+            tests = [f"**{evidence}**" + (" by " if tests else "")] + ["; ".join(tests)]
             title = st.title.replace("\n", " ") or "(untitled)"
             out += [f"* - {label}", f"  - {title}",
                     f"  - {{doc}}`{chapter} <{doc}>`",
                     f"  - {entry.get('source') or '**missing**'}",
                     f"  - {entry.get('status') or '**missing**'}",
-                    f"  - {'; '.join(tests) if tests else '**missing**'}"]
+                    f"  - {''.join(tests)}"]
         out += ["```", ""]
     return "\n".join(out)
 
