@@ -7,7 +7,7 @@ import torch
 from overparam.data import sphere_data
 from overparam.kernels import gram_matrix, h_infinity, lambda_max, lambda_min
 from overparam.models import DeepReLU, TwoLayerReLU
-from overparam.train import RECORDS, SAMPLINGS, batch_indices, train
+from overparam.train import RECORDS, SAMPLINGS, batch_indices, suggested_lr, train
 
 
 def _plain_autograd_gd(net, X, y, lr, steps):
@@ -327,3 +327,32 @@ def test_batch_indices_rejects_bad_arguments_when_called(kwargs, match):
     with pytest.raises(ValueError, match=match):
         batch_indices(**kwargs)
 
+
+# --- dtypes: a model and its data must agree ----------------------------------------------------
+@pytest.mark.parametrize("model_dtype, data_dtype", [(torch.float32, torch.float64),
+                                                     (torch.float64, torch.float32)])
+def test_model_and_data_of_different_dtypes_are_refused_with_the_fix(model_dtype, data_dtype):
+    X, y = sphere_data(10, 4, seed=0)
+    Xd, yd = X.to(data_dtype), y.to(data_dtype)
+    for net in (TwoLayerReLU(4, 8, dtype=model_dtype, device="cpu"),
+                DeepReLU(4, 8, 2, dtype=model_dtype, device="cpu")):
+        W0 = [p.detach().clone() for p in net.parameters()]
+        want = (rf"X is {data_dtype}.*model's weights are {model_dtype}.*X\.to\({model_dtype}\)"
+                rf".*dtype={data_dtype}")
+        with pytest.raises(TypeError, match=want):
+            train(net, Xd, yd, lr=0.1, steps=3)
+        with pytest.raises(TypeError, match=want):
+            train(net, Xd, yd, lr=0.1, steps=3, batch_size=2)
+        with pytest.raises(TypeError, match=want):
+            suggested_lr(net, Xd)
+        assert all(torch.equal(p, q) for p, q in zip(net.parameters(), W0))   # untouched
+        train(net, Xd.to(model_dtype), yd, lr=0.1, steps=3)    # the fix works (y is cast)
+        train(net.to(data_dtype), Xd, yd, lr=0.1, steps=3)     # and so does the other one
+
+
+def test_a_float32_model_trains_on_float32_data():
+    X, y = sphere_data(10, 4, seed=0, dtype=torch.float32)
+    net = TwoLayerReLU(4, 64, dtype=torch.float32, device="cpu")
+    h = train(net, X, y, lr=0.3, steps=20, record=("loss", "lambda_min"))
+    assert net.W.dtype == torch.float32 and h.loss[-1] < h.loss[0]
+    assert suggested_lr(net, X)["stable"] > 0

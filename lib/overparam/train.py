@@ -206,8 +206,9 @@ def suggested_lr(model, X, loss: str = "square") -> dict:
     ``"stable"``: 1/lambda_max of the kernel (GD on the linearized model is stable below
     2/lambda_max for the 1/2-sum square loss; 8n/lambda_max for the mean logistic loss);
     for TwoLayerReLU also Du et al.'s Theorem 4.1 step lambda_0/n^2 (constant set to 1)."""
-    X = as_tensor(X).to(device=model.device, dtype=model.dtype)
+    X = as_tensor(X)
     check_model_input(model, X)
+    X = X.to(device=model.device)
     n = X.shape[0]
     out = {}
     if isinstance(model, TwoLayerReLU):
