@@ -17,7 +17,6 @@ modified.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,11 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grading  # noqa: E402
-
-
-def column(q: dict) -> str:
-    """The CSV column of a question: ``q1 (/4)``, or ``q6 (manual, /3)`` for one graded by hand."""
-    return f"{q['name']} ({'manual, ' if q['manual'] else ''}/{q['points']})"
+from grading.reports import write_csv  # noqa: E402
 
 
 def grade_folder(set_name: str, folder: Path, *, timeout: float, out: Path,
@@ -40,8 +35,6 @@ def grade_folder(set_name: str, folder: Path, *, timeout: float, out: Path,
         raise SystemExit(f"SUBMISSIONS must be a folder of submitted notebooks; {folder} is not")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     qs = grading.questions(set_name)
-    auto = [q for q in qs if not q["manual"]]
-    possible = sum(q["points"] for q in auto)
     grading.set_subreaper()        # what a killed supervisor leaves behind comes back here
 
     def run(path):
@@ -56,22 +49,7 @@ def grade_folder(set_name: str, folder: Path, *, timeout: float, out: Path,
         results = list(pool.map(run, files))
     grading.kill_orphans()
 
-    rows = []
-    for path, res in zip(files, results):
-        row = {"submission": path.name}
-        for q in qs:
-            row[column(q)] = "" if q["manual"] else f"{res['scores'].get(q['name'], 0.0):g}"
-        total = sum(res["scores"].get(q["name"], 0.0) for q in auto)
-        row["total"] = f"{total:g}"
-        row["possible"] = f"{possible:g}"
-        row["status"] = res["status"]
-        row["message"] = res["message"]
-        rows.append(row)
-    fields = ["submission"] + [column(q) for q in qs] + ["total", "possible", "status", "message"]
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
+    rows = write_csv(out, qs, [(p.name, res) for p, res in zip(files, results)])
     print(f"wrote {out} ({len(rows)} row(s)); manual questions are left empty to grade by hand")
     return rows
 
