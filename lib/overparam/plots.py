@@ -18,6 +18,26 @@ def new_axes(ax=None, figsize=(5.5, 3.6)):
     return fig, ax
 
 
+def legend(ax, **kwargs):
+    """``ax.legend(**kwargs)`` with one entry per label (all chapters). Curves drawn with the
+    same label (the seeds of one width, reference lines of one kind) share its entry; a band
+    and a line with the same label (``seed_band(..., band_label=label)``) share one entry that
+    shows both, the shaded band behind the line. Labels starting with "_" are left out, as
+    matplotlib does. Returns the legend, or None when nothing is labelled."""
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    groups = {}
+    for h, lab in zip(handles, labels):
+        kinds = groups.setdefault(lab, {})
+        kinds.setdefault("line" if isinstance(h, Line2D) else type(h).__name__, h)
+    if not groups:
+        return None
+    entries = [tuple(k.values()) if len(k) > 1 else next(iter(k.values()))
+               for k in groups.values()]
+    return ax.legend(entries, list(groups), **kwargs)
+
+
 def loss_curves(histories, labels=None, *, ax=None, record="loss", logy=True, title=None):
     """One curve per History of ``record`` (default the training loss) against the step."""
     fig, ax = new_axes(ax)
@@ -43,14 +63,14 @@ def sweep_loss_curves(result, *, ax=None, seed_index=None, logy=True, title=None
     seeds = range(len(result.seeds)) if seed_index is None else [seed_index]
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(result.widths)))
     for i, (m, c) in enumerate(zip(result.widths, colors)):
-        for k, s in enumerate(seeds):
+        for s in seeds:                  # every seed labelled; legend() lists the width once
             ax.plot(result.steps, np.maximum(result.loss[i, s], 1e-30), color=c, lw=1.2,
-                    alpha=0.8, label=f"$m = {m}$" if k == 0 else None)
+                    alpha=0.8, label=f"$m = {m}$")
     ax.set_xlabel(r"step $k$")
     ax.set_ylabel(r"training loss $L(W(k))$")
     if logy:
         ax.set_yscale("log")
-    ax.legend(fontsize="small", ncol=2)
+    legend(ax, fontsize="small", ncol=2)
     if title:
         ax.set_title(title)
     return fig
@@ -166,12 +186,12 @@ def sweep_loss_bands(result, *, ax=None, title=None):
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(result.widths)))
     for i, (m, c) in enumerate(zip(result.widths, colors)):
         seed_band(ax, result.steps, np.maximum(result.loss[i], 1e-30), color=c, lw=1.4,
-                  alpha=0.2, label=f"$m = {m}$")
+                  alpha=0.2, label=f"$m = {m}$", band_label=f"$m = {m}$")
     ax.set_yscale("log")
     ax.set_xlabel(r"step $k$")
     ax.set_ylabel(r"training loss $L(W(k))$")
-    ax.legend(fontsize="small", ncol=2, title=f"median, min-max over {len(result.seeds)} seeds",
-              title_fontsize="small")
+    legend(ax, fontsize="small", ncol=2, title=f"median, min-max over {len(result.seeds)} seeds",
+           title_fontsize="small")
     if title:
         ax.set_title(title)
     return fig
@@ -192,7 +212,9 @@ def loss_and_error(histories, labels=None, *, title=None, mark_zero_error=True):
         for k, h in enumerate(histories):
             hit = np.nonzero(np.asarray(h.error) <= 0)[0]
             if hit.size:
-                ax_err.axvline(h.steps[hit[0]], color=f"C{k}", ls=":", lw=1)
+                ax_err.axvline(h.steps[hit[0]], color=f"C{k}", ls=":", lw=1,
+                               label="first step with zero error")
+        legend(ax_err, fontsize="small")
     if title:
         fig.suptitle(title, fontsize="medium")
     return fig
@@ -242,8 +264,10 @@ def zero_error_grid_plot(grid):
     for i, m in enumerate(grid.widths):
         st = np.where(np.isfinite(grid.stable[i]), grid.stable[i], budget[:, None])
         ep = np.where(np.isfinite(grid.epochs[i]), grid.epochs[i], budget_ep[:, None])
-        seed_band(ax_it, bs, st.T, marker="o", label=f"m = {m}", color=f"C{i}")
-        seed_band(ax_ep, bs, ep.T, marker="o", label=f"m = {m}", color=f"C{i}")
+        seed_band(ax_it, bs, st.T, marker="o", label=f"m = {m}", color=f"C{i}",
+                  band_label=f"m = {m}")
+        seed_band(ax_ep, bs, ep.T, marker="o", label=f"m = {m}", color=f"C{i}",
+                  band_label=f"m = {m}")
         for j, b in enumerate(bs):
             k = int(np.isfinite(grid.stable[i, j]).sum())
             for ax, v in ((ax_it, np.median(st[j])), (ax_ep, np.median(ep[j]))):
@@ -260,7 +284,7 @@ def zero_error_grid_plot(grid):
         ax.yaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel(r"batch size $B$ ($B = n$ is GD)")
         ax.set_ylabel(name + " until the error stays 0")
-        ax.legend(fontsize="x-small")
+        legend(ax, fontsize="x-small")
     return fig
 
 
@@ -446,17 +470,20 @@ def label_noise_plot(results, current=None):
     results = sorted(results, key=lambda r: r.fraction)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     f = [r.fraction for r in results]
-    a1.plot(f, [r.complexity for r in results], "o-")
+    a1.plot(f, [r.complexity for r in results], "o-", label="Arora et al.'s quantity")
     a2.plot(f, [r.test_error for r in results], "o-", label="test error (true labels)")
     a2.plot(f, [r.train_error for r in results], "s--", label="training error")
     if current is not None:
-        a1.plot([current.fraction], [current.complexity], "*", ms=16, color="C3")
+        a1.plot([current.fraction], [current.complexity], "*", ms=16, color="C3",
+                label="this run")
         a2.plot([current.fraction], [current.test_error], "*", ms=16, color="C3",
                 label="this run")
     a1.set_xlabel("fraction of random labels")
     a1.set_ylabel(r"$\sqrt{y^\top (H^\infty)^{-1} y / n}$")
     a2.set_xlabel("fraction of random labels")
     a2.set_ylabel("error")
+    if current is not None:
+        a1.legend(fontsize="x-small")
     a2.legend(fontsize="x-small")
     return fig
 
@@ -478,13 +505,13 @@ def norm_profile(depth: int = 10, gain: float = 2.0, *, m: int = 256, n: int = 8
     N = hidden_norms(net, X).numpy()
     fig, ax = new_axes(ax)
     layers = np.arange(N.shape[0])
-    ax.semilogy(layers, N, color="C0", alpha=0.5, lw=1)
+    ax.semilogy(layers, N, color="C0", alpha=0.5, lw=1, label="one input $x_i$ each")
     ax.semilogy(layers, (gain / 2) ** ((layers + 1) / 2), "k--",
                 label=r"$(\mathrm{gain}/2)^{(l+1)/2}$")
     ax.set_xlabel("layer l (0 = relu(Ax))")
     ax.set_ylabel(r"$\|h_{i,l}\|$")
     ax.set_title(f"entries N(0, {gain:g}/m), m = {m}, L = {int(depth)}")
-    ax.legend(fontsize="small")
+    legend(ax, fontsize="small")
     return fig
 
 
@@ -554,16 +581,21 @@ def seed_band(ax, x, Y, *, label=None, color=None, ls="-", marker=None, ms=None,
               alpha=0.25, band_label=None):
     """The course's one drawer of a trend over seeds: the median over seeds (rows of ``Y``,
     shape (seeds, len(x))) as a line and the min-max band over seeds as a shaded area in the
-    line's colour; NaN entries are ignored. ``band_fit``, ``median_band`` and
-    ``sweep_loss_bands`` draw with it. Returns the median's line."""
+    line's colour; NaN entries are ignored. The band is drawn first, so ``band_label`` comes
+    before ``label`` in the legend; with ``band_label=label``, ``legend`` shows both in one
+    entry (the figures of Chapters 1 and 12-14 do so); without ``band_label`` the band is not
+    in the legend (the caller's legend lists the median). Returns the median's line."""
     Y = np.asarray(Y, dtype=float)
     with np.errstate(all="ignore"):
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             med, lo, hi = np.nanmedian(Y, 0), np.nanmin(Y, 0), np.nanmax(Y, 0)
+    # the band goes first, so that a labelled band precedes its median in the legend (lessons
+    # 9 and 15 pick band_fit's legend entries by position), and takes the median's colour
+    band = ax.fill_between(x, lo, hi, color="none", alpha=alpha, lw=0, label=band_label)
     line, = ax.plot(x, med, ls=ls, marker=marker, ms=ms, lw=lw, color=color, label=label)
-    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=alpha, lw=0, label=band_label)
+    band.set_color(line.get_color())
     return line
 
 
@@ -571,7 +603,9 @@ def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", 
              logx=True, logy=True, fit=True):
     """Y[:, s] against x for every seed s as the median (markers and line) with the min-max
     band over seeds, and the least-squares line through the median, on log-log axes by default.
-    Returns (fig, slopes): ``seed_slopes`` of the seeds (an empty array when ``fit=False``)."""
+    The legend lists the band ("min-max over k seeds") before the median, once however many
+    curves share the axes. Returns (fig, slopes): ``seed_slopes`` of the seeds (an empty array
+    when ``fit=False``)."""
     x, Y = np.asarray(x, float), np.asarray(Y, float)
     slopes = seed_slopes(x, Y, logx=logx, logy=logy) if fit else np.array([])
     fig, ax = new_axes(ax)
@@ -591,7 +625,7 @@ def band_fit(x, Y, *, ax=None, xlabel="", ylabel="", label="median over seeds", 
         ax.yaxis.set_minor_formatter(plt.NullFormatter())   # no crowded minor labels
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize="x-small")
+    legend(ax, fontsize="x-small")
     return fig, slopes
 
 
@@ -633,14 +667,16 @@ def loss_error_band(runs: dict, *, title=None, per_epoch=None):
         steps = np.asarray(hists[0].steps, dtype=float)
         if per_epoch is not None:
             steps = steps * per_epoch[name]
-        seed_band(ax_l, steps, [h.loss for h in hists], label=name, color=f"C{k}")
-        seed_band(ax_e, steps, [h.error for h in hists], label=name, color=f"C{k}")
+        seed_band(ax_l, steps, [h.loss for h in hists], label=name, color=f"C{k}",
+                  band_label=name)
+        seed_band(ax_e, steps, [h.error for h in hists], label=name, color=f"C{k}",
+                  band_label=name)
     ax_l.set_yscale("log")
     ax_l.set_ylabel(r"training loss $L_S$")
     ax_e.set_ylabel("training error")
     for ax in (ax_l, ax_e):
         ax.set_xlabel(r"iteration $k$" if per_epoch is None else r"epochs $kB/n$")
-    ax_l.legend(fontsize="small")
+    legend(ax_l, fontsize="small")
     if title:
         fig.suptitle(title, fontsize="medium")
     return fig
@@ -655,15 +691,14 @@ def gradient_bound_trajectories(tracks, *, n, width, phi, ax=None):
     names = (r"$\|\nabla_W L_S\|_F^2$, all layers",
              r"$\|\nabla_{W_L} L_S\|_F^2$, last hidden layer",
              r"bound $(m\phi/n^5)(\sum_i \ell')^2$ with $C_1 = 1$")
-    for s, r in enumerate(tracks):
-        lab = names if s == 0 else (None, None, None)
-        ax.loglog(r["loss"], r["all"], color="C1", lw=1, label=lab[0])
-        ax.loglog(r["loss"], r["last"], color="C0", lw=1, label=lab[1])
+    for r in tracks:                                  # one curve per seed, one entry per name
+        ax.loglog(r["loss"], r["all"], color="C1", lw=1, label=names[0])
+        ax.loglog(r["loss"], r["last"], color="C0", lw=1, label=names[1])
         ax.loglog(r["loss"], width * phi / n ** 5 * r["dloss_sum"] ** 2, color="C3", ls="--",
-                  lw=1, label=lab[2])
+                  lw=1, label=names[2])
     ax.set_xlabel(r"training loss $L_S$")
     ax.set_ylabel("squared gradient norm")
-    ax.legend(fontsize="small")
+    legend(ax, fontsize="small")
     return fig
 
 
@@ -679,7 +714,8 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
     for ax, x, C, name in ((a1, phis, c_phi, r"separation $\phi$"),
                            (a2, ns, c_n, r"number of examples $n$")):
         x = np.asarray(x, dtype=float)
-        seed_band(ax, x, C, marker="o", label="implied $C_1$ (median, min-max over seeds)")
+        name_c = "implied $C_1$ (median, min-max over seeds)"
+        seed_band(ax, x, C, marker="o", label=name_c, band_label=name_c)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(x, [f"{v:g}" for v in x])
@@ -692,7 +728,7 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
         ax.set_ylim(min(lo, min(ticks)), max(hi, max(ticks)))
         ax.set_xlabel(name)
         ax.set_ylabel(r"implied $C_1 = \kappa n^3/\phi$")
-        ax.legend(fontsize="x-small")
+        legend(ax, fontsize="x-small")
     a1.set_title(rf"$m = {width}$, $n = {n}$", fontsize="medium")
     a2.set_title(rf"$m = {width}$, $\phi = {phi:g}$", fontsize="medium")
     return fig
@@ -711,13 +747,13 @@ def path_vs_region(widths, measured, *, theory_widths, tau_lemmas, tau_proofs, p
     ax.loglog(tw, tau_lemmas, "C2--", label=r"$\tau$ of Theorem 5.3 (lemmas)")
     ax.loglog(tw, tau_proofs, "C4:", label=r"$\tau = n^{-9}L^{-17}\phi^3$ (proofs)")
     if run_bound is not None:
-        seed_band(ax, widths, run_bound, color="C1", marker="s",
-                    label=r"Lemma 5.5's bound at the runs' own $k\eta$")
-    seed_band(ax, widths, measured, color="C0", marker="o",
-                label=r"measured $\max_{k,l}\|W_l(k)-W_l(0)\|_2$")
+        name = r"Lemma 5.5's bound at the runs' own $k\eta$"
+        seed_band(ax, widths, run_bound, color="C1", marker="s", label=name, band_label=name)
+    name = r"measured $\max_{k,l}\|W_l(k)-W_l(0)\|_2$"
+    seed_band(ax, widths, measured, color="C0", marker="o", label=name, band_label=name)
     ax.set_xlabel(r"width $m$")
     ax.set_ylabel(r"spectral distance from $W(0)$")
-    ax.legend(fontsize="x-small", loc="lower left")
+    legend(ax, fontsize="x-small", loc="lower left")
     return fig
 
 
@@ -737,19 +773,20 @@ def skeleton_plot(bounds, widths, arc, *, ax=None):
               label=r"path bound $n^3\log m/(\delta\sqrt{m})$")
     ax.loglog(grid, [bounds.validity_radius(m) for m in grid], "C2--",
               label=r"validity radius $\delta^{3/2}/(n^{9/2}L^6\log^3 m)$")
-    ax.axvline(mc, color="0.5", lw=0.8, ls=":")
+    ax.axvline(mc, color="0.5", lw=0.8, ls=":", label="crossing width")
     mant, expo = f"{mc:.1e}".split("e")
     ax.annotate(rf"crossing: $m \approx {mant}\times 10^{{{int(expo)}}}$",
                 (mc, bounds.path_bound(mc)), textcoords="offset points", xytext=(-4, 12),
                 ha="right", fontsize="x-small")
-    seed_band(ax, widths, arc.T, color="C0", marker="o", label="measured path length")
+    seed_band(ax, widths, arc.T, color="C0", marker="o", label="measured path length",
+              band_label="measured path length")
     med = np.median(arc[-1])
     ext = grid[grid >= widths[-1]]
     ax.loglog(ext, med * (ext / widths[-1]) ** -0.5, "C0:", lw=1,
               label=r"measured, extended with slope $-1/2$")
     ax.set_xlabel(r"width $m$")
     ax.set_ylabel(r"distance from $W(0)$")
-    ax.legend(fontsize="x-small", loc="lower left")
+    legend(ax, fontsize="x-small", loc="lower left")
     return fig
 
 
@@ -763,13 +800,14 @@ def separation_through_layers(measured: dict, predicted, closed_form, *, ax=None
     fig, ax = new_axes(ax)
     layers = np.arange(len(predicted))
     for k, (m, D) in enumerate(measured.items()):
-        seed_band(ax, layers, D, color=f"C{k}", label=f"measured, $m$ = {m}")
+        seed_band(ax, layers, D, color=f"C{k}", label=f"measured, $m$ = {m}",
+                  band_label=f"measured, $m$ = {m}")
     ax.plot(layers, predicted, "k-", lw=1, label=r"$m \to \infty$ ($\kappa_1$ iterated)")
     ax.plot(layers, closed_form, "k--", lw=1,
             label=r"$\delta/(1 + (l+1)\,\delta/(3\pi))$ (derived)")
     ax.set_xlabel(r"layer $l$")
     ax.set_ylabel(r"$\min_{i\neq j}$ distance of $h_{i,l}/\|h_{i,l}\|$")
-    ax.legend(fontsize="x-small")
+    legend(ax, fontsize="x-small")
     return fig
 
 
@@ -793,10 +831,11 @@ def depth_kernel_plot(depths, summary: dict, n: int):
     ax.loglog(d, summary["lam_max"], "C1s-", ms=3, label=r"$\lambda_{\max}/(L+1)$")
     ax.loglog(d, summary["cond"], "C2^-", ms=3, label=r"condition number")
     for v, c in ((0.75, "C0"), (0.75 + n / 4, "C1"), (1 + n / 3, "C2")):
-        ax.axhline(v, color=c, ls="--", lw=0.8)
+        ax.axhline(v, color=c, ls="--", lw=0.8,
+                   label=r"limits $3/4$, $3/4 + n/4$, $1 + n/3$")
     ax.set_xlabel(r"depth $L$")
     ax.set_ylabel("value (dashed: the limits)")
-    ax.legend(fontsize="x-small")
+    legend(ax, fontsize="x-small")
     return fig
 
 
@@ -807,16 +846,16 @@ def depth_generalization_plot(depths, test_mse, constant_mse, prediction_std, *,
     per seed) is the test error of the best constant, drawn at its median."""
     fig, ax = new_axes(ax)
     d = np.asarray(depths, float)
-    seed_band(ax, d, np.asarray(test_mse, float).T, color="C0", marker="o",
-              label="test error of kernel regression")
-    seed_band(ax, d, np.asarray(prediction_std, float).T, color="C1", marker="s",
-              label="std of the test predictions")
+    for values, c, mk, name in ((test_mse, "C0", "o", "test error of kernel regression"),
+                                (prediction_std, "C1", "s", "std of the test predictions")):
+        seed_band(ax, d, np.asarray(values, float).T, color=c, marker=mk, label=name,
+                  band_label=name)
     ax.axhline(float(np.median(constant_mse)), color="C3", ls="--", lw=1,
                label="test error of a constant (median)")
     ax.set_xscale("log")
     ax.set_xlabel(r"depth $L$")
     ax.set_ylabel("mean squared error / std")
-    ax.legend(fontsize="x-small")
+    legend(ax, fontsize="x-small")
     return fig
 
 
@@ -826,14 +865,14 @@ def fluctuation_plot(depths, fluct: dict, *, ax=None):
     fig, ax = new_axes(ax)
     for k, (m, F) in enumerate(fluct.items()):
         seed_band(ax, np.asarray(depths, float) / m, np.asarray(F).T, color=f"C{k}", marker="o",
-                  label=f"$m$ = {m}")
+                  label=f"$m$ = {m}", band_label=f"$m$ = {m}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     _plain_log_ticks(ax.xaxis, [0.001, 0.01, 0.1, 1, 10, 100])
     _plain_log_ticks(ax.yaxis, [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
     ax.set_xlabel(r"$L/m$")
     ax.set_ylabel(r"$\|\mathrm{NTK}_m - \Theta^{(L)}\|_F/\|\Theta^{(L)}\|_F$")
-    ax.legend(fontsize="x-small")
+    legend(ax, fontsize="x-small")
     return fig
 
 
@@ -856,7 +895,7 @@ def batch_size_plot(batches, runs: dict):
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     b = np.asarray(batches, float)
     it = np.asarray(runs["iterations"], float)
-    seed_band(axes[0], b, it.T, color="C0", marker="o", label="measured")
+    seed_band(axes[0], b, it.T, color="C0", marker="o", label="measured", band_label="measured")
     axes[0].plot(b, np.median(it[-1]) * b[-1] / b, "k--", lw=1,
                  label=r"$\propto 1/b$ (the theorem's shape)")
     axes[0].set_xscale("log")
@@ -864,9 +903,9 @@ def batch_size_plot(batches, runs: dict):
     axes[0].set_xlabel(r"batch size $b$")
     _plain_log_ticks(axes[0].yaxis, [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000])
     axes[0].set_ylabel("iterations to the target")
-    axes[0].legend(fontsize="x-small")
+    legend(axes[0], fontsize="x-small")
     seed_band(axes[1], b, np.asarray(runs["distance"], float).T, color="C1", marker="s",
-              label="measured")
+              label="measured", band_label="measured")
     axes[1].set_ylim(0, None)
     for ax in axes:
         ax.set_xscale("log")
@@ -874,5 +913,5 @@ def batch_size_plot(batches, runs: dict):
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
     axes[1].set_xlabel(r"batch size $b$")
     axes[1].set_ylabel(r"$\max_l\|W_l - W_l(0)\|_F$ at the target")
-    axes[1].legend(fontsize="x-small")
+    legend(axes[1], fontsize="x-small")
     return fig
