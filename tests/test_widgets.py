@@ -64,3 +64,18 @@ def test_fixed_alt_string(shown):
     interactive_figure(_draw, alt='A curve "rising".', k=IntSlider(value=2, min=1, max=3))
     assert _img(shown[-1])[1] == "A curve &quot;rising&quot;."
     assert not plt.get_fignums()                    # the figure was closed after rendering
+
+
+def test_interactive_figure_has_a_short_plain_text_form():
+    """A notebook stores the widget's text/plain beside its view: one line, well under 100
+    characters, naming the controls (ipywidgets' own repr is cut at 111 characters)."""
+    import ipywidgets as W
+
+    from overparam.widgets import InteractiveFigure, interactive_figure
+
+    box = interactive_figure(lambda n, d: plt.figure(), alt="a figure",
+                             n=W.IntSlider(value=3, min=1, max=5), d=W.IntSlider(value=2))
+    plt.close("all")
+    text = box._repr_mimebundle_()["text/plain"]
+    assert isinstance(box, InteractiveFigure) and isinstance(box, W.VBox)
+    assert text == "InteractiveFigure(controls: n, d)"

@@ -66,5 +66,18 @@ def interactive_figure(plot_fn, *, alt, continuous_update: bool = False,
         c.observe(redraw, names="value")
     redraw()
     note = W.HTML(f"<small><i>{STATIC_NOTE}</i></small>")
-    return W.VBox([W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")), out,
-                   note])
+    box = InteractiveFigure([W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")),
+                             out, note])
+    box.control_names = tuple(controls)
+    return box
+
+
+class InteractiveFigure(W.VBox):
+    """What ``interactive_figure`` returns: a ``VBox`` whose plain-text form is one short line,
+    ``InteractiveFigure(controls: n, d)``, instead of ipywidgets' nested repr (cut at 111
+    characters), so a lesson's stored text output stays within the page (every chapter)."""
+
+    control_names: tuple = ()
+
+    def __repr__(self) -> str:
+        return f"InteractiveFigure(controls: {', '.join(self.control_names)})"
