@@ -328,7 +328,9 @@ def figure1(result, *, panels=("loss", "flips", "radius", "lambda_min"), widths=
             if m in chosen:
                 ax.plot(steps, values[j], color=colors[j], label=f"$m$ = {m}")
         if name == "lambda_min":
-            ax.axhline(result.lambda0, color="k", ls="--", lw=1, label=r"$\lambda_0$")
+            # thin red dashes behind the curves: the widest net's curve lies on lambda_0
+            ax.axhline(result.lambda0, color="C3", lw=1, dashes=(2, 4), zorder=1,
+                       label=r"$\lambda_0$")
             ax.axhline(result.lambda0 / 2, color="k", ls=":", lw=1, label=r"$\lambda_0/2$")
         if logy:
             ax.set_yscale("log")
