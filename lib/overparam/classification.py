@@ -160,14 +160,17 @@ def run_classifier(X, y, *, width: int, depth: int = 2, batch_size: int | None =
                    lr: float | None = None, lr_scale: float = 1.0, steps: int = 500,
                    until: dict | None = None, seed: int = 0, shuffle_seed: int | None = None,
                    record=("loss", "error", "radius"), record_every: int = 1, callback=None,
-                   dtype: torch.dtype = DEFAULT_DTYPE, device="cpu"):
+                   sampling: str = "epoch", dtype: torch.dtype = DEFAULT_DTYPE, device="cpu"):
     """Train ``DeepReLU(d, width, depth, parameterization="zou", seed=seed)`` on (X, y) with the
     logistic loss by GD (``batch_size=None``) or SGD (Zou et al. 2018, Section 3.3), through
     ``train.train``. ``lr=None`` takes ``lr_scale`` times the stable step size of
     ``train.suggested_lr`` at initialization (4n / lambda_max of the empirical NTK): in this
     parameterization the NTK grows like m, so the step size must shrink like 1/m.
-    ``shuffle_seed`` seeds SGD's batches (default: ``seed``); ``callback(step, model)`` is
-    passed to ``train`` (e.g. a ``RunTracker``). Returns (model, History)."""
+    ``shuffle_seed`` seeds SGD's batches (default: ``seed``); ``sampling`` is passed to
+    ``train``: ``"epoch"`` reshuffles once per epoch, ``"uniform"`` draws an independent uniform
+    B-subset at every step (the SGD that Zou et al. analyse, eq. (D.5) and Lemma D.2);
+    ``callback(step, model)`` is passed to ``train`` (e.g. a ``RunTracker``). Returns
+    (model, History)."""
     X = torch.as_tensor(X).to(dtype)
     net = DeepReLU(X.shape[1], width, depth, parameterization="zou", seed=seed, dtype=dtype,
                    device=device)
@@ -176,7 +179,7 @@ def run_classifier(X, y, *, width: int, depth: int = 2, batch_size: int | None =
     hist = train(net, X, y, lr=float(lr), steps=steps, batch_size=batch_size, loss="logistic",
                  record=record, record_every=record_every,
                  seed=seed if shuffle_seed is None else shuffle_seed, until=until,
-                 callback=callback)
+                 callback=callback, sampling=sampling)
     return net, hist
 
 
@@ -209,8 +212,9 @@ class ZeroErrorGrid:
 
 def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
                     lr_scale: float = 1.0, steps: int = 1000, epochs: float | None = None,
-                    min_tail: float = 0.0, record_every: int = 1,
-                    dtype: torch.dtype = DEFAULT_DTYPE, device="cpu") -> ZeroErrorGrid:
+                    min_tail: float = 0.0, record_every: int = 1, sampling: str = "epoch",
+                    batch_lr: str = "same", dtype: torch.dtype = DEFAULT_DTYPE,
+                    device="cpu") -> ZeroErrorGrid:
     """Iterations to zero training error for every width m, batch size b (None = GD) and seed,
     with the logistic loss on ``DeepReLU(..., parameterization="zou")`` (Chapter 14; Zou et al.
     trade width, batch size and iterations against each other). Every run has its own seed for
@@ -221,7 +225,14 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
     ``epochs=E`` gives every batch size the same budget of examples seen: ceil(E n / b)
     iterations for batch size b (E for GD) instead of ``steps`` for all; a run counts as
     settled only if its error stayed zero over the last ``min_tail`` fraction of its run
-    (``steps_to_stable_error``), else ``stable`` is NaN (did not settle within the budget)."""
+    (``steps_to_stable_error``), else ``stable`` is NaN (did not settle within the budget).
+    ``sampling`` is passed to ``train`` ("epoch": reshuffle once per epoch; "uniform": an
+    independent uniform b-subset at every step, the SGD of Zou et al.'s eq. (D.5) and
+    Lemma D.2). ``batch_lr="same"`` uses the GD step for every batch size; ``"linear"`` scales
+    it to eta_b = (b / n) eta (Chapter 12's rule), so that one epoch of any batch size moves
+    the weights by the same total step length eta as one GD step."""
+    if batch_lr not in ("same", "linear"):
+        raise ValueError(f"batch_lr must be 'same' or 'linear', not {batch_lr!r}")
     widths, batch_sizes, seeds = list(widths), list(batch_sizes), list(seeds)
     n = int(torch.as_tensor(X).shape[0])
     if epochs is not None and not epochs > 0:
@@ -236,10 +247,12 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
         for j, b in enumerate(batch_sizes):
             for s, seed in enumerate(seeds):
                 shuffle = 1_000_003 * (s + 1) + 1009 * i + j     # one batch order per run
+                scale = lr_scale * (1.0 if b is None or batch_lr == "same" else b / n)
                 net, h = run_classifier(X, y, width=m, depth=depth, batch_size=b,
-                                        lr_scale=lr_scale, steps=budget[j], seed=seed,
+                                        lr_scale=scale, steps=budget[j], seed=seed,
                                         shuffle_seed=shuffle, record=("loss", "error"),
-                                        record_every=record_every, dtype=dtype, device=device)
+                                        record_every=record_every, sampling=sampling,
+                                        dtype=dtype, device=device)
                 init = DeepReLU(net.d, m, depth, parameterization="zou", seed=seed,
                                 dtype=dtype, device=device)
                 hists[(m, b, seed)] = h
@@ -467,3 +480,137 @@ def steps_to_stable_error(hist, target: float = 0.0, *, min_tail: float = 0.0):
     if steps[-1] - k < min_tail * (steps[-1] - steps[0]):
         return None
     return k
+
+
+# --- Chapter 13b: pieces of Zou et al.'s proof (arXiv 1811.08888v3) ---------------------------
+def min_kappa(X, y, *, width: int, depth: int = 2, steps: int = 200, seed: int = 0,
+              record_every: int = 10, device="cpu") -> float:
+    """kappa = min over a GD run (``run_classifier``, logistic loss, recorded every
+    ``record_every`` steps) of n^2 ||grad_{W_L} L_S||_F^2 / (m (sum_i l'(y_i f_i))^2). Zou et al.'s
+    Theorem 5.3(vii), ||grad_{W_L} L_S||_F^2 >= (C1 m phi / n^5)(sum_i l')^2, says
+    kappa >= C1 phi / n^3 inside the perturbation region (Chapter 13b)."""
+    X = torch.as_tensor(X)
+    n = X.shape[0]
+    tr = RunTracker(X, y, iters=1)
+    run_classifier(X, y, width=width, depth=depth, steps=steps, seed=seed, record=("loss",),
+                   record_every=record_every, callback=tr, device=device)
+    r = tr.result()
+    return float((n ** 2 * r["last"] / (width * r["dloss_sum"] ** 2)).min())
+
+
+def sign_change_counts(X, *, width: int, depth: int = 2, taus, seeds, layer: int = 1,
+                       example: int = 0, dtype: torch.dtype = DEFAULT_DTYPE,
+                       device="cpu") -> dict:
+    """Activation sign changes after a perturbation of spectral norm tau, for Zou et al.'s
+    Theorem 5.3(iii): every W~ with ||W~_l - W_l(0)||_2 <= tau has at most C L^{4/3} tau^{2/3} m_l
+    changed signs ||Sigma~_{l,i} - Sigma_{l,i}||_0 in each layer l for each example i.
+
+    For each seed (a ``DeepReLU(parameterization="zou")`` at initialization) and each tau:
+    ``worst``: the largest number of signs of example ``example`` that any change of layer
+    ``layer`` alone with ||W'||_2 <= tau can flip in that layer. Flipping a set S of
+    pre-activations z_r needs ||W'^T h|| >= ||z_S||, and a rank-one W' reaches any vector of
+    norm tau ||h||, so the maximum is the largest k with ||k smallest |z_r|||_2 <= tau ||h||
+    (``deep.adversarial_perturbation`` builds that W'; counted here with 1.01 ||z_S||, as it
+    does). For Gaussian pre-activations this is k ~ (3/pi)^{1/3} m tau^{2/3} (derived in the
+    lesson). ``random``: the largest count over layers and examples for a Gaussian direction
+    of spectral norm tau in every layer (as ``deep.random_perturbation``), far fewer.
+    Both arrays are (len(seeds), len(taus)) counts (Chapter 13b)."""
+    from .deep import adversarial_perturbation, perturbed, sign_changes, spectral_norm
+    X = torch.as_tensor(X).to(dtype)
+    taus, seeds = [float(t) for t in taus], list(seeds)
+    worst = np.zeros((len(seeds), len(taus)))
+    rand = np.zeros_like(worst)
+    for s, seed in enumerate(seeds):
+        net = DeepReLU(X.shape[1], width, depth, parameterization="zou", seed=seed,
+                       dtype=dtype, device=device)
+        Xd = X.to(device=net.device)
+        # a generator apart from the network's (the same seed would draw W' proportional to
+        # W(0)); each layer's direction scaled to spectral norm 1 (50 power iterations)
+        g = torch.Generator().manual_seed(10_007 + int(seed))
+        direction = {}
+        for k in net.trained_layers():
+            W = getattr(net, k)
+            G = torch.randn(*W.shape, generator=g, dtype=torch.float64).to(W)
+            direction[k] = G / spectral_norm(G, iters=50)
+        for t, tau in enumerate(taus):
+            adv = perturbed(net, adversarial_perturbation(net, Xd, tau, layer=layer,
+                                                          example=example))
+            worst[s, t] = sign_changes(adv, net, Xd[example:example + 1])[layer - 1]
+            rnd = perturbed(net, {k: tau * D for k, D in direction.items()})
+            rand[s, t] = sign_changes(rnd, net, Xd).max()
+    return {"taus": np.array(taus), "worst": worst, "random": rand}
+
+
+def loss_recursion_steps(p: float, *, c: float, loss0: float, eps: float,
+                         max_steps: int = 10 ** 7):
+    """The number of steps k at which L_{k} <= eps first holds for the recursion
+    L_{k+1} = max(0, L_k - c L_k^{2p}), the per-step decrease of Zou et al.'s (C.6) combined
+    with Assumption 3.2 for alpha_0 = infinity: L_S(k+1) - L_S(k) <= -eta c0 m phi alpha_1^2
+    n^{2p-5} L_S(k)^{2p} / 2, i.e. c = eta c0 m phi alpha_1^2 n^{2p-5} / 2 (Chapter 13b). For
+    p = 1/2 it is L_k = (1 - c)^k L_0 (linear convergence, the Polyak-Lojasiewicz case); for
+    p < 1/2 it reaches 0 after finitely many steps whatever eps; for p > 1/2 it takes of order
+    eps^{1-2p} / (c (2p - 1)) steps. None if not reached within ``max_steps``."""
+    _check_positive(p=p, c=c, loss0=loss0, eps=eps)
+    if p > 1:
+        raise ValueError(f"Assumption 3.2 needs p <= 1, not {p!r}")
+    if c * loss0 ** (2 * p - 1) > 1 and p >= 0.5:
+        raise ValueError("c L_0^{2p-1} must be at most 1 (a step that does not overshoot)")
+    L, k = float(loss0), 0
+    while L > eps:
+        if k >= max_steps:
+            return None
+        L, k = max(0.0, L - c * L ** (2 * p)), k + 1
+    return k
+
+
+# the losses Zou et al. name after Assumption 3.2, with the squared hinge (p = 1/2); each is
+# (l(z), l'(z)) on numpy arrays, l' taken from the right at a kink
+LOSSES = {
+    "logistic": (lambda z: np.logaddexp(0.0, -z), lambda z: -1.0 / (1.0 + np.exp(z))),
+    "exponential": (lambda z: np.exp(-z), lambda z: -np.exp(-z)),
+    "hinge": (lambda z: np.maximum(0.0, 1.0 - z), lambda z: -(z < 1.0).astype(float)),
+    "squared hinge": (lambda z: np.maximum(0.0, 1.0 - z) ** 2,
+                      lambda z: -2.0 * np.maximum(0.0, 1.0 - z)),
+}
+
+
+def descent_constant(loss: str, *, margins, deltas) -> float:
+    """The smallest lambda with l(z + D) <= l(z) + l'(z) D + (lambda / 2) D^2 for every margin z
+    in ``margins`` and step D in ``deltas``: max 2 (l(z + D) - l(z) - l'(z) D) / D^2. Zou et
+    al.'s proof of Lemma 5.4 uses this descent inequality, which follows from Assumption 3.3
+    (|l''| <= lambda). A loss that satisfies 3.3 gives a value <= lambda on every grid (1/4 for
+    the logistic loss, 2 for the squared hinge); one that does not (hinge: l' jumps at z = 1;
+    exponential: l'' = e^{-z} unbounded as z -> -infinity) gives values that grow as the grid
+    refines or widens (Chapter 13b). ``loss`` is a key of ``LOSSES``."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {tuple(LOSSES)}, not {loss!r}")
+    z = np.asarray(margins, dtype=float)[:, None]
+    D = np.asarray(deltas, dtype=float)[None, :]
+    if np.any(D == 0):
+        raise ValueError("deltas must be non-zero")
+    ell, dell = LOSSES[loss]
+    return float((2.0 * (ell(z + D) - ell(z) - dell(z) * D) / D ** 2).max())
+
+
+def path_vs_width(X, y, *, widths, depth: int, seeds, phi: float, eps: float,
+                  steps: int = 3000, device="cpu") -> dict:
+    """Chapter 14: GD runs (``run_classifier``) until L_S <= ``eps``, for every width and seed:
+    ``measured`` = max_k max_l ||W_l(k) - W_l(0)||_2 (a ``RunTracker`` every 5 steps),
+    ``steps`` = the step at which the run stopped, ``own`` = Lemma 5.5's bound
+    (``path_length_bound``) at the run's own k eta and L_S(W(0)); arrays (len(seeds),
+    len(widths))."""
+    X = torch.as_tensor(X)
+    n = X.shape[0]
+    seeds, widths = list(seeds), list(widths)
+    out = {k: np.zeros((len(seeds), len(widths))) for k in ("measured", "own", "steps")}
+    for j, m in enumerate(widths):
+        for s, seed in enumerate(seeds):
+            tr = RunTracker(iters=30)
+            _, h = run_classifier(X, y, width=m, depth=depth, steps=steps, seed=seed,
+                                  until={"loss": eps}, record=("loss",), record_every=5,
+                                  callback=tr, device=device)
+            out["measured"][s, j] = tr.result()["distance"].max()
+            out["steps"][s, j] = h.steps[-1]
+            out["own"][s, j] = path_length_bound(n, depth, phi, lr_steps=h.steps[-1] * h.lr,
+                                                 loss0=h.loss[0])
+    return out
