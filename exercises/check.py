@@ -10,7 +10,7 @@
    reference solution with one plausible mistake) and every mutant loses points on its
    question.
 
-Grading goes through ``exercises/grading.py`` (``grade_one``), as ``make grade`` does, with a
+Grading goes through ``exercises/grading/`` (``grade_one``), as ``make grade`` does, with a
 time limit per notebook. Exits non-zero on any failure, after a summary table.
 
     python exercises/check.py [--regenerate] [--jobs 2] [SET ...]

@@ -1,4 +1,4 @@
-"""Code the grader runs inside a student's kernel, after the student's cells (exercises/grading.py).
+"""Code the grader runs inside a student's kernel, after the student's cells (exercises/grading/).
 
 It only turns values into plain data: a JSON description plus an ``.npz`` of arrays, written
 into the submission's own folder. The grader reads that data with ``allow_pickle=False`` in its

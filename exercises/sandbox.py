@@ -1,4 +1,4 @@
-"""The sandbox a student's kernel runs in (``exercises/grading.py``): a memory limit, a marker
+"""The sandbox a student's kernel runs in (``grading/kernel.py``): a memory limit, a marker
 in the environment, no capabilities, and, where the Linux kernel offers Landlock, writes only
 inside the submission's own folder, reads only of the Python installation and the library, and
 no signals to processes outside the sandbox.

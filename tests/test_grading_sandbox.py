@@ -1,4 +1,4 @@
-"""Grading does not trust the student's process (exercises/grading.py, issue: grades an
+"""Grading does not trust the student's process (exercises/grading/, issue: grades an
 instructor can stand behind).
 
 One folder of set-1 submissions, graded with two jobs and a 2 GB memory limit: a full solution,
