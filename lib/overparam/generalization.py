@@ -156,8 +156,8 @@ def corrupted_error_expected(error_true: float, fraction_replaced: float) -> flo
     """Chapter 15: the expected error on labels of which a uniformly chosen fraction
     ``fraction_replaced`` is replaced by fair random signs, for predictions whose error on the true
     labels is ``error_true``: a replaced label is missed with probability 1/2 whatever the
-    prediction, a kept one as often as before, so E = (1 - p) error_true + p / 2; for
-    error_true <= 1/2 it is at least p / 2."""
+    prediction, a kept one as often as before, so E = (1 - p) error_true + p / 2, at least p / 2
+    whatever the predictions."""
     p = float(fraction_replaced)
     return (1.0 - p) * float(error_true) + p / 2.0
 
