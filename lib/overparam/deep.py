@@ -363,10 +363,13 @@ def bootstrap_slopes(x, Y, *, reps: int = 2000, seed: int = 0) -> np.ndarray:
 
 
 def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,
-                    target: float = 1e-2, max_steps: int = 20000, device="cpu") -> dict:
+                    target: float = 1e-2, max_steps: int = 20000, sampling: str = "epoch",
+                    device="cpu") -> dict:
     """SGD at one width with batch sizes b and step eta_b = (b/n) lr_full (the unbiased
     minibatch gradient, ``train``'s convention; b = n is GD with lr_full), each run until
-    F <= target F(0). Returns arrays (len(batches), len(seeds)): ``iterations`` (steps taken;
+    F <= target F(0). ``sampling`` is ``train``'s: "epoch" (reshuffle once per epoch) or
+    "uniform" (an independent uniform b-subset at every step, the SGD the theorems analyse).
+    Returns arrays (len(batches), len(seeds)): ``iterations`` (steps taken;
     max_steps if never reached), ``distance`` (max over layers of ||W_l - W_l(0)||_F when it
     stopped), ``examples`` = iterations * b. Allen-Zhu et al.'s SGD theorem (as we recall it):
     eta grows like b, T shrinks like 1/b, same width. Chapter 12."""
@@ -386,8 +389,9 @@ def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,
             with torch.no_grad():
                 F0 = float(loss_value(net(X.to(net.device)), as_tensor(y).to(net.device), "square"))
             h = train(net, X, y, lr=lr_full * b / n, steps=max_steps,
-                      batch_size=None if b == n else b, record=("loss", "radius"),
-                      until={"loss": target * F0}, seed=s, progress=False)
+                      batch_size=None if b == n else b, sampling=sampling,
+                      record=("loss", "radius"), until={"loss": target * F0}, seed=s,
+                      progress=False)
             out["iterations"][a, c] = h.steps[-1]
             out["distance"][a, c] = float(np.max(h.radius[-1]))
     out["examples"] = out["iterations"] * np.array(batches, dtype=float)[:, None]
@@ -455,3 +459,60 @@ def depth_regression(X_train, y_train, X_test, y_test, depths) -> dict:
         std.append(float(p.std()))
     return {"mse": np.array(mse), "std": np.array(std),
             "constant": float(((yte - ytr.mean()) ** 2).mean())}
+
+
+# --- depth: the step size, the iterations and the width that trains (Chapter 12b) ------------
+def depth_runs(X, y, *, depths, widths, seeds, steps: int, target: float = 1e-3,
+               first_success: bool = False, device="cpu") -> dict:
+    """Full-batch GD on ``DeepReLU("allen_zhu")`` for every depth L, width m and seed, with the
+    stable step eta = 1/lambda_max of the empirical NTK at init (``train.suggested_lr``), until
+    F <= target F(0) or ``steps`` steps. Returns arrays of shape (len(depths), len(widths),
+    len(seeds)): ``lr`` (the step; its L-dependence is the largest usable step's, to set against
+    the theorems' eta proportional to 1/L^2 (Allen-Zhu et al., as restated) and 1/L^9 (Zou et al.
+    Thm 4.1)), ``iterations`` (the first recorded step with F <= target F(0); inf if the run
+    never got there or diverged; also when the kernel at init is 0, ``lr`` NaN) and ``trained``
+    (iterations finite). With ``first_success``
+    the widths of one (L, seed) are tried in increasing order and the larger ones are skipped
+    (NaN) once one trains: ``smallest_width`` (shape (len(depths), len(seeds))) is then the
+    first width of ``widths`` that trains, inf if none. Chapter 12b (the depth picture)."""
+    from .models import DeepReLU
+    from .train import suggested_lr
+
+    X = check_inputs(X, y)
+    yt = as_tensor(y).to(X)
+    if not 0 < target < 1:
+        raise ValueError(f"target is a fraction of F(0) in (0, 1), not {target!r}")
+    depths, widths, seeds = ([int(v) for v in a] for a in (depths, widths, seeds))
+    if first_success and widths != sorted(widths):
+        raise ValueError(f"with first_success the widths must increase, not {widths}")
+    shape = (len(depths), len(widths), len(seeds))
+    out = {"lr": np.full(shape, np.nan), "iterations": np.full(shape, np.nan)}
+    for a, L in enumerate(depths):
+        for c, s in enumerate(seeds):
+            for b, m in enumerate(widths):
+                net = DeepReLU(X.shape[1], m, L, parameterization="allen_zhu", seed=s,
+                               device=device, dtype=X.dtype)
+                try:
+                    lr = suggested_lr(net, X)["stable"]
+                except ZeroDivisionError:                        # a dead net: kernel 0
+                    lr = math.nan
+                with torch.no_grad():
+                    F0 = float(loss_value(net(X.to(net.device)), yt.to(net.device), "square"))
+                try:
+                    if not math.isfinite(lr):
+                        raise ValueError("no usable step: the kernel at init is 0")
+                    h = train(net, X, yt, lr=lr, steps=steps, record=("loss",),
+                              until={"loss": target * F0}, progress=False)
+                    done = h.loss[-1] <= target * F0
+                    it = float(h.steps[-1]) if done else math.inf
+                except ValueError:                               # diverged: did not train
+                    it = math.inf
+                out["lr"][a, b, c], out["iterations"][a, b, c] = lr, it
+                if first_success and math.isfinite(it):
+                    break
+    out["trained"] = np.isfinite(out["iterations"])
+    if first_success:
+        w = np.array(widths, dtype=float)
+        first = np.argmax(out["trained"], axis=1)                       # (depths, seeds)
+        out["smallest_width"] = np.where(out["trained"].any(axis=1), w[first], np.inf)
+    return out
