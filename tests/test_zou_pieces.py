@@ -115,3 +115,11 @@ def test_min_kappa_and_path_vs_width_on_a_small_problem():
                         steps=200)
     assert all(v.shape == (2, 2) for v in out.values())
     assert np.all(out["measured"] < out["own"])             # the bound holds on these runs
+
+
+def test_backward_sensitivity_of_the_last_hidden_layer_is_the_root_of_the_count():
+    # in the last hidden layer df/dx_L = v, entries +-1: ||g_S|| = sqrt(|S|) exactly
+    X, _ = _data()
+    r = sign_change_counts(X, width=256, taus=[1e-2, 1e-1], seeds=[0], layer=2)
+    assert np.all(r["worst"] > 0)
+    assert np.allclose(r["backward"], np.sqrt(r["worst"]), rtol=1e-12)

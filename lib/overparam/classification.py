@@ -514,16 +514,26 @@ def sign_change_counts(X, *, width: int, depth: int = 2, taus, seeds, layer: int
     does). For Gaussian pre-activations this is k ~ (3/pi)^{1/3} m tau^{2/3} (derived in the
     lesson). ``random``: the largest count over layers and examples for a Gaussian direction
     of spectral norm tau in every layer (as ``deep.random_perturbation``), far fewer.
-    Both arrays are (len(seeds), len(taus)) counts (Chapter 13b)."""
+    ``backward``: ||g_S||_2, g = df(x_i)/dx_l the derivative of the output with respect to the
+    flipped layer's output x_l = relu(z), restricted to the worst case's flipped set S: the
+    largest change of f that a unit change of x_l on S can make, the quantity
+    v^T (prod_r Sigma_r W_r^T) a of Zou et al.'s Theorem 5.3(vi) maximised over unit a supported
+    on S (bounded there by C L^{5/3} tau^{1/3} sqrt(M log M)); ~ sqrt(|S|) for layer < L.
+    All arrays are (len(seeds), len(taus)) (Chapter 13b)."""
     from .deep import adversarial_perturbation, perturbed, sign_changes, spectral_norm
     X = torch.as_tensor(X).to(dtype)
     taus, seeds = [float(t) for t in taus], list(seeds)
     worst = np.zeros((len(seeds), len(taus)))
-    rand = np.zeros_like(worst)
+    rand, back = np.zeros_like(worst), np.zeros_like(worst)
     for s, seed in enumerate(seeds):
         net = DeepReLU(X.shape[1], width, depth, parameterization="zou", seed=seed,
                        dtype=dtype, device=device)
         Xd = X.to(device=net.device)
+        k_layer = net.layer_names.index(net.trained_layers()[layer - 1])
+        with torch.enable_grad():
+            f, inputs, _ = net.forward_layers(Xd[example:example + 1])
+            (dfdx,) = torch.autograd.grad(f.sum(), inputs[k_layer + 1])
+        dfdx = dfdx[0].detach()
         # a generator apart from the network's (the same seed would draw W' proportional to
         # W(0)); each layer's direction scaled to spectral norm 1 (50 power iterations)
         g = torch.Generator().manual_seed(10_007 + int(seed))
@@ -535,10 +545,13 @@ def sign_change_counts(X, *, width: int, depth: int = 2, taus, seeds, layer: int
         for t, tau in enumerate(taus):
             adv = perturbed(net, adversarial_perturbation(net, Xd, tau, layer=layer,
                                                           example=example))
-            worst[s, t] = sign_changes(adv, net, Xd[example:example + 1])[layer - 1]
+            flipped = (adv.activation_patterns(Xd[example:example + 1])[k_layer][0]
+                       != net.activation_patterns(Xd[example:example + 1])[k_layer][0])
+            worst[s, t] = float(flipped.sum())
+            back[s, t] = float(dfdx[flipped].norm())
             rnd = perturbed(net, {k: tau * D for k, D in direction.items()})
             rand[s, t] = sign_changes(rnd, net, Xd).max()
-    return {"taus": np.array(taus), "worst": worst, "random": rand}
+    return {"taus": np.array(taus), "worst": worst, "random": rand, "backward": back}
 
 
 def loss_recursion_steps(p: float, *, c: float, loss0: float, eps: float,
