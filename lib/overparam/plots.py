@@ -379,8 +379,9 @@ def step_size_demo(X, y, *, lr_scale, width=2000, steps=60, seed=0, ax=None):
 
 
 def both_layers_demo(X, y, *, width, lr, steps=100, seed=0, ax=None):
-    """Chapter 7: the same ``TwoLayerReLU(d, width, seed)`` trained with a fixed and with a
-    trained (Du et al. 2019, Thm 3.3), each against GD on its infinite-width linear model,
+    """Chapter 7: the same ``TwoLayerReLU(d, width, seed)`` trained with its output layer a
+    fixed and with a trained too (Du et al. 2019, Thm 3.3), each against GD on its
+    infinite-width linear model started from the network's u(0),
     u(k+1) = u(k) - lr K (u(k) - y) with K = H^infty or H^infty + G^infty."""
     from .kernels import two_layer_ntk
     from .linearize import train_linearized
