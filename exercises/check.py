@@ -8,7 +8,12 @@
 4. the untouched student notebook gets zero on every auto-graded question;
 5. every auto-graded question has at least two mutants (``<set>/source/mutants.yml``: the
    reference solution with one plausible mistake) and every mutant loses points on its
-   question.
+   question;
+6. the feedback of ``grader.check`` teaches: every mutant marked ``public: true`` (a mistake
+   the question warns about) fails a public test, not only hidden ones; each public test of
+   the untouched student notebook says what is missing (a name not defined yet, a function
+   that returns None) instead of failing on it; and the student notebook starts with the
+   set's init cell (``grading.init_cell``: it finds a renamed notebook, or says what to do).
 
 Grading goes through ``exercises/grading/`` (``grade_one``), as ``make grade`` does, with a
 time limit per notebook. Exits non-zero on any failure, after a summary table.
@@ -31,6 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grading  # noqa: E402
 
 TIMEOUT = 240  # seconds per notebook; a whole set runs in well under a minute
+# What a public test of the untouched notebook must say, in one form or another: the name it
+# needs is not defined yet (otter passes None, the grader cannot read it) or still `...`, or
+# the function it calls returns None.
+MISSING_FEEDBACK = ("is not defined", "returned None", "holds None")
 
 
 def _normalized(path: Path) -> dict:
@@ -74,6 +83,17 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
                          "" if same else "differs from `otter assign` of the source: run "
                          "`python exercises/check.py --regenerate` and commit"))
 
+        # 6. the init cell: finds the notebook's file whatever its name, or says what to do
+        import nbformat
+
+        if committed.exists():
+            first = next((c.source for c in nbformat.read(committed, as_version=4).cells
+                          if c.cell_type == "code"), "")
+            ok = first == grading.init_cell(set_name)
+            rows.append(("student notebook starts with the set's init cell", ok,
+                         "" if ok else "its first code cell is not grading.init_cell(set): "
+                         "copy it into the source (and set `init_cell: false`)"))
+
         # 2. no leaks
         text = committed.read_text() if committed.exists() else ""
         leaks = [s for s in ("BEGIN SOLUTION", "END SOLUTION", "hidden=True", "Reference answer")
@@ -82,8 +102,6 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
                      f"found {leaks}" if leaks else ""))
 
         # 5. the mutant suite: notebooks written before grading starts
-        import nbformat
-
         solution = nbformat.read(built["solution"], as_version=4)
         suite, broken = [], []
         for m in grading.mutants(set_name):
@@ -120,6 +138,16 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
     rows.append(("untouched student notebook gets zero", ok,
                  f"status {stu['status']} {stu['message']} nonzero {nonzero} missing {missing}"
                  if not ok else f"0/{sum(full.values()):g} on {len(full)} questions"))
+    silent = [f"{t['name']}: {t['message'][:100] or 'passed'}"
+              for q in full for t in stu.get("tests", {}).get(q, [])
+              if not t["hidden"] and (t["passed"] or not any(
+                  s in t["message"] for s in MISSING_FEEDBACK))]
+    no_tests = [q for q in full if not stu.get("tests", {}).get(q)]
+    ok = not silent and not no_tests
+    rows.append(("untouched notebook: each public test says what is missing", ok,
+                 "; ".join(silent + [f"{q}: not graded" for q in no_tests]) if not ok
+                 else f"{sum(not t['hidden'] for q in full for t in stu['tests'][q])} "
+                 "public tests"))
     counts = {q["name"]: sum(m["question"] == q["name"] for m, _ in suite) for q in auto}
     few = [f"{q}: {c}" for q, c in counts.items() if c < 2]
     rows.append(("at least two mutants per auto-graded question", not few and not broken,
@@ -137,6 +165,13 @@ def check_set(set_name: str) -> list[tuple[str, bool, str]]:
     rows.append(("every mutant loses points on its question", not survivors,
                  "full marks or not graded: " + "; ".join(survivors) if survivors
                  else f"{len(graded_mutants)}/{len(graded_mutants)} lose points"))
+    marked = [(m, res) for m, res in graded_mutants if m.get("public")]
+    unseen = [f"{m['question']}/{m['name']}" for m, res in marked
+              if not any(not t["passed"] for t in res.get("tests", {}).get(m["question"], [])
+                         if not t["hidden"])]
+    rows.append(("every mutant marked public fails a public test", not unseen,
+                 "grader.check passes: " + "; ".join(unseen) if unseen
+                 else f"{len(marked)}/{len(marked)} caught by grader.check"))
     return rows
 
 

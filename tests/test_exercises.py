@@ -1,7 +1,8 @@
 """Grading a folder of submissions gives the expected CSV in bounded time (exercises/grade.py).
 
 The folder holds, for exercise set 1: a full solution, the untouched student notebook, a partly
-right one, one whose cell raises, one that loops forever and a file that is not a notebook.
+right one (renamed as a second download names it: a submission's file name does not matter),
+one whose cell raises, one that loops forever and a file that is not a notebook.
 Each is built from the committed student notebook and the solutions that ``otter assign``
 writes into the autograder notebook, so the test follows the sources when they change.
 """
@@ -63,7 +64,7 @@ def submissions(tmp_path_factory):
     nbformat.write(full, folder / "a_full.ipynb")
     nbformat.write(student, folder / "b_blank.ipynb")
     partial, _ = _fill(student, solution, [0])              # only question 1 (h_inf)
-    nbformat.write(partial, folder / "c_partial.ipynb")
+    nbformat.write(partial, folder / "c_set1_two_layer (1).ipynb")
     raising, cells = _fill(student, solution, [0])
     raising.cells[cells[1]].source = "lambda0 = 1 / 0"       # question 2's cell raises
     nbformat.write(raising, folder / "d_raises.ipynb")
@@ -95,8 +96,8 @@ def test_grade_folder_gives_expected_csv_in_bounded_time(submissions, tmp_path):
     assert _digest(submissions) == before, "grading must never modify a submission"
 
     rows = {r["submission"]: r for r in csv.DictReader(out.open())}
-    assert list(rows) == ["a_full.ipynb", "b_blank.ipynb", "c_partial.ipynb", "d_raises.ipynb",
-                          "e_loops.ipynb", "f_notes.txt"]
+    assert list(rows) == ["a_full.ipynb", "b_blank.ipynb", "c_set1_two_layer (1).ipynb",
+                          "d_raises.ipynb", "e_loops.ipynb", "f_notes.txt"]
     qs = grading.questions(SET)
     auto = [q for q in qs if not q["manual"]]
     cols = {q["name"]: (f"{q['name']} (manual, /{q['points']})" if q["manual"]
@@ -118,7 +119,7 @@ def test_grade_folder_gives_expected_csv_in_bounded_time(submissions, tmp_path):
     assert all(score(blank, q["name"]) == 0 for q in auto) and float(blank["total"]) == 0
 
     q1 = auto[0]
-    partial = rows["c_partial.ipynb"]
+    partial = rows["c_set1_two_layer (1).ipynb"]
     assert score(partial, q1["name"]) == q1["points"]
     assert all(score(partial, q["name"]) == 0 for q in auto[1:])
     assert float(partial["total"]) == q1["points"]

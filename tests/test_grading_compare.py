@@ -83,7 +83,7 @@ def test_a_missing_name_fails_its_test_only():
 
     out = compare.run_tests(TESTS, fetch)
     assert out["score"] == 1.0
-    assert out["tests"][1]["message"] == "StudentError: double is not defined"
+    assert out["tests"][1]["message"] == "double is not defined"
 
 
 def test_tampering_zeroes_the_question():

@@ -24,6 +24,33 @@ def test_every_set_has_a_mutant_suite():
                 assert names.count(q["name"]) >= 2, (s, q["name"])
 
 
+def test_mistakes_the_questions_warn_about_are_marked_public():
+    """Every set marks mutants whose mistake its questions warn about (check.py requires a
+    public test to catch each); a misspelt key or a `public` that is not a boolean is refused."""
+    for s in grading.SETS:
+        marked = [m for m in grading.mutants(s) if m.get("public")]
+        assert len(marked) >= 5, s
+    marked = {(m["question"], m["name"]) for m in grading.mutants("set1_two_layer")
+              if m.get("public")}
+    assert {("q1", "no-clipping"), ("q3", "not-normalized"), ("q3", "raises-of-X1"),
+            ("q4", "strict-indicator"), ("q5", "frobenius-norm"),
+            ("q5", "max-over-seeds")} <= marked
+
+
+def test_mutant_with_unknown_key_is_refused(tmp_path, monkeypatch):
+    mutants_module = sys.modules["grading.mutants"]      # the module; grading.mutants is the function
+    path = tmp_path / "mutants.yml"
+    monkeypatch.setattr(mutants_module, "mutants_file", lambda set_name: path)
+    path.write_text("- {question: q1, name: m, mistake: x, replace: [], pubilc: true}\n")
+    with pytest.raises(ValueError, match="unknown keys"):
+        grading.mutants("set1_two_layer")
+    path.write_text("- {question: q1, name: m, mistake: x, replace: [], public: maybe}\n")
+    with pytest.raises(ValueError, match="not true or false"):
+        grading.mutants("set1_two_layer")
+    path.write_text("- {question: q1, name: m, mistake: x, replace: [], public: true}\n")
+    assert grading.mutants("set1_two_layer")[0]["public"] is True
+
+
 def _solution():
     nb = nbformat.v4.new_notebook()
     nb.metadata["otter"] = {"assignment_name": "not-a-set"}

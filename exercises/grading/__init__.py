@@ -19,13 +19,14 @@ from .core import _sign, grade_batch, grade_one, is_notebook, read_signed, sign
 from .mutants import mutant_notebook, mutants, mutants_file, tests_of
 from .processes import (DEFAULT_MEMORY, MARKER, SUPERVISOR_MEMORY, kill_all, kill_orphans,
                         marked_processes, parse_memory, set_subreaper)
-from .sources import (HERE, SETS, assign, bundle, bundle_file, check_set_name, otter_cli,
-                      python, questions, source_notebook, student_notebook, tests)
+from .sources import (HERE, INIT_CELL, SETS, assign, bundle, bundle_file, check_set_name,
+                      init_cell, otter_cli, python, questions, source_notebook, student_notebook,
+                      tests)
 
 __all__ = [
-    "DEFAULT_MEMORY", "HERE", "MARKER", "SETS", "SUPERVISOR_MEMORY", "_sign", "assign", "bundle",
-    "bundle_file", "check_set_name", "grade_batch", "grade_one", "is_notebook", "kill_all",
-    "kill_orphans", "marked_processes", "mutant_notebook", "mutants", "mutants_file",
-    "otter_cli", "parse_memory", "python", "questions", "read_signed", "set_subreaper", "sign",
-    "source_notebook", "student_notebook", "tests", "tests_of",
+    "DEFAULT_MEMORY", "HERE", "INIT_CELL", "MARKER", "SETS", "SUPERVISOR_MEMORY", "_sign",
+    "assign", "bundle", "bundle_file", "check_set_name", "grade_batch", "grade_one", "init_cell",
+    "is_notebook", "kill_all", "kill_orphans", "marked_processes", "mutant_notebook", "mutants",
+    "mutants_file", "otter_cli", "parse_memory", "python", "questions", "read_signed",
+    "set_subreaper", "sign", "source_notebook", "student_notebook", "tests", "tests_of",
 ]

@@ -137,6 +137,8 @@ def _why(e: BaseException) -> str:
     text = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
     if isinstance(e, AssertionError):
         return text or "a check failed"
+    if isinstance(e, StudentError) and text:     # says itself what is missing or what raised
+        return text
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 

@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 
 from .compare import StudentError, Tampered, from_data
-from .sources import HERE, python
+from .sources import HERE, SETS, init_cell, python
 
 SKIPPED_CELL = re.compile(r"\s*grader\.check\(\s*[\"']\w+[\"']\s*\)\s*")
-# otter's init cell: importing otter takes seconds, and grading needs no grader.check
+# otter's own init cell (in notebooks handed out before the sets had their own, INIT_CELL):
+# importing otter takes seconds, and grading needs no grader.check
 OTTER_INIT = re.compile(
     r"\s*# Initialize Otter\s*\nimport otter\s*\ngrader = otter\.Notebook\(.*\)\s*")
 GRADER_STUB = """class _NoCheck:
@@ -35,6 +36,14 @@ grader = _NoCheck()
 MAX_RESPONSE = 256 * 1024 ** 2
 KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
               "CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED", "MPLBACKEND", "CI", "VIRTUAL_ENV")
+
+
+def is_init_cell(source: str) -> bool:
+    """Whether a code cell is a set's init cell (``sources.INIT_CELL``) or otter's own, which
+    grading replaces by ``GRADER_STUB``. Only the exact text: code a student added to the cell
+    would run as written."""
+    return bool(OTTER_INIT.fullmatch(source)) or source.strip() in {
+        init_cell(s).strip() for s in SETS}
 
 
 def helper_source() -> str:
@@ -127,7 +136,7 @@ class KernelSession:
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or SKIPPED_CELL.fullmatch(cell.source):
                 continue
-            if OTTER_INIT.fullmatch(cell.source):
+            if is_init_cell(cell.source):
                 cell.source = GRADER_STUB
             self.client.timeout = self._timeout()
             self.client.execute_cell(cell, i)
@@ -193,7 +202,8 @@ class KernelSession:
             raise StudentError(f"reading {name}: {err}")
         spec, arrays = self.response(out)
         if spec.get("t") == "missing":
-            raise StudentError(f"{name} is not defined")
+            raise StudentError(f"`{name}` is not defined: no cell sets it, or the cell that "
+                               "does raised an error")
         if spec.get("t") == "function":
             return Remote(self, name)
         return from_data(spec, arrays, name)

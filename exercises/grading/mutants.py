@@ -19,8 +19,10 @@ def mutants_file(set_name: str) -> Path:
 
 
 def mutants(set_name: str) -> list[dict]:
-    """The set's mutants: ``{"question", "name", "mistake", "replace": [[old, new], ...]}``,
-    read from ``<set>/source/mutants.yml`` (instructor material, beside the sources)."""
+    """The set's mutants: ``{"question", "name", "mistake", "replace": [[old, new], ...]}`` and
+    optionally ``"public": True`` (a mistake the question warns about: ``check.py`` requires a
+    public test to catch it), read from ``<set>/source/mutants.yml`` (instructor material,
+    beside the sources)."""
     import yaml
 
     path = mutants_file(set_name)
@@ -29,6 +31,10 @@ def mutants(set_name: str) -> list[dict]:
         missing = {"question", "name", "mistake", "replace"} - set(m)
         if missing:
             raise ValueError(f"{path}: mutant {m.get('name')} lacks {sorted(missing)}")
+        unknown = set(m) - {"question", "name", "mistake", "replace", "public"}
+        if unknown or not isinstance(m.get("public", False), bool):
+            raise ValueError(f"{path}: mutant {m.get('name')}: unknown keys {sorted(unknown)} "
+                             "or a `public` that is not true or false")
     return items
 
 

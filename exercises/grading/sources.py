@@ -43,6 +43,44 @@ def bundle_file(set_name: str) -> Path:
     return HERE / set_name / "tests.json"
 
 
+# The first cell of every student notebook (``init_cell: false`` in the assignment config:
+# otter's own init cell names the file and fails with a bare FileNotFoundError when the
+# notebook was renamed, e.g. by a second download to "set1_two_layer (1).ipynb"). otter reads
+# the public tests from the notebook's file, so the cell asks Jupyter (JupyterLab, Notebook 7:
+# ``__session__``; VS Code: ``__vsc_ipynb_file__``) which file this is, and says what to do
+# when it finds none. The grader replaces this cell by a stub (``kernel.is_init_cell``).
+INIT_CELL = """\
+# Initialize Otter: grader.check("q1") runs the public tests of question 1. otter reads them
+# from this notebook's file: the one Jupyter names, else {set}.ipynb in this folder.
+import os
+
+import otter
+
+_file = globals().get("__session__") or globals().get("__vsc_ipynb_file__") or ""
+if not (_file.endswith(".ipynb") and os.path.isfile(_file)):
+    _file = "{set}.ipynb"
+try:
+    grader = otter.Notebook(_file)
+except FileNotFoundError:
+    _why = (f"grader.check reads the public tests from this notebook's file, but there is no "
+            f"{_file} in {os.getcwd()}. If you renamed or moved this notebook (a second "
+            "download is often called '{set} (1).ipynb'), restart the kernel and run the "
+            "first cell again; if that does not help, rename the notebook to "
+            "{set}.ipynb (File > Rename) in the folder where it runs.")
+
+    class _NoTests:                 # every grader.check below repeats what to do
+        def check(self, question):
+            raise FileNotFoundError(_why)
+
+    grader = _NoTests()
+    raise FileNotFoundError(_why) from None"""
+
+
+def init_cell(set_name: str) -> str:
+    """The source of the first code cell of the set's notebooks (see ``INIT_CELL``)."""
+    return INIT_CELL.replace("{set}", set_name)
+
+
 def check_set_name(set_name: str) -> str:
     if set_name not in SETS:
         raise SystemExit(f"unknown exercise set {set_name!r}: choose one of {', '.join(SETS)}")
