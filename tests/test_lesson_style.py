@@ -14,10 +14,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
-# Lessons still in the older layout. Each is expected to fail (strict: a lesson that passes
-# must leave this list); docs/decisions.md says which are left and why.
-NOT_YET_REWRITTEN = {f"{k:02d}" for k in range(1, 16)}
-
 MAX_CODE_LINES = 20
 MAX_OUTPUT_WIDTH = 100
 MAX_WORDS = 3000
@@ -119,9 +115,7 @@ def problems(nb) -> list[str]:
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
-def test_lesson_follows_the_layout_of_a_lesson(path, request):
-    if path.name[:2] in NOT_YET_REWRITTEN:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="older layout"))
+def test_lesson_follows_the_layout_of_a_lesson(path):
     found = problems(json.loads(path.read_text(encoding="utf-8")))
     assert not found, f"{path.name}:\n  " + "\n  ".join(found)
 
