@@ -326,3 +326,23 @@ def test_chapter_13_14_plots_return_figures():
     figs.append(plots.loss_error_band({"GD": hs}))
     assert all(isinstance(f, plt.Figure) for f in figs)
     plt.close("all")
+
+
+def test_zero_error_grid_records_once_per_epoch_on_the_same_trajectory():
+    # record_every="epoch": every batch size is checked at the same numbers of examples seen
+    # (Chapter 14); the records are those of the every-step run at multiples of n / b.
+    X, y = _toy(n=16, phi=0.4)
+    kw = dict(widths=[32], batch_sizes=[None, 4, 1], seeds=[0], epochs=5)
+    g_ep = zero_error_grid(X, y, record_every="epoch", **kw)
+    g_1 = zero_error_grid(X, y, record_every=1, **kw)
+    for j, b in enumerate([None, 4, 1]):
+        per = 1 if b is None else 16 // b
+        h_ep, h_1 = g_ep.histories[(32, b, 0)], g_1.histories[(32, b, 0)]
+        assert list(h_ep.steps) == list(range(0, g_ep.budget[j] + 1, per))
+        np.testing.assert_allclose(h_ep.error, np.asarray(h_1.error)[::per])
+        np.testing.assert_allclose(h_ep.loss, np.asarray(h_1.loss)[::per], rtol=1e-12)
+        if np.isfinite(g_ep.first[0, j, 0]):
+            assert g_ep.first[0, j, 0] % per == 0
+            assert g_ep.first[0, j, 0] >= g_1.first[0, j, 0]
+    with pytest.raises(ValueError, match="record_every"):
+        zero_error_grid(X, y, record_every="step", **kw)

@@ -212,7 +212,7 @@ class ZeroErrorGrid:
 
 def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
                     lr_scale: float = 1.0, steps: int = 1000, epochs: float | None = None,
-                    min_tail: float = 0.0, record_every: int = 1, sampling: str = "epoch",
+                    min_tail: float = 0.0, record_every: int | str = 1, sampling: str = "epoch",
                     batch_lr: str = "same", dtype: torch.dtype = DEFAULT_DTYPE,
                     device="cpu") -> ZeroErrorGrid:
     """Iterations to zero training error for every width m, batch size b (None = GD) and seed,
@@ -230,7 +230,12 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
     independent uniform b-subset at every step, the SGD of Zou et al.'s eq. (D.5) and
     Lemma D.2). ``batch_lr="same"`` uses the GD step for every batch size; ``"linear"`` scales
     it to eta_b = (b / n) eta (Chapter 12's rule), so that one epoch of any batch size moves
-    the weights by the same total step length eta as one GD step."""
+    the weights by the same total step length eta as one GD step. ``record_every`` counts
+    iterations; ``record_every="epoch"`` records every ceil(n / b) iterations instead (every
+    step for GD), so that every batch size is checked at the same numbers of examples seen and
+    "first zero" has the same resolution, one epoch, for all (Chapter 14)."""
+    if record_every != "epoch" and not (isinstance(record_every, int) and record_every >= 1):
+        raise ValueError(f"record_every must be a positive int or 'epoch', not {record_every!r}")
     if batch_lr not in ("same", "linear"):
         raise ValueError(f"batch_lr must be 'same' or 'linear', not {batch_lr!r}")
     widths, batch_sizes, seeds = list(widths), list(batch_sizes), list(seeds)
@@ -251,8 +256,8 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
                 net, h = run_classifier(X, y, width=m, depth=depth, batch_size=b,
                                         lr_scale=scale, steps=budget[j], seed=seed,
                                         shuffle_seed=shuffle, record=("loss", "error"),
-                                        record_every=record_every, sampling=sampling,
-                                        dtype=dtype, device=device)
+                                        record_every=_record_every(record_every, n, b),
+                                        sampling=sampling, dtype=dtype, device=device)
                 init = DeepReLU(net.d, m, depth, parameterization="zou", seed=seed,
                                 dtype=dtype, device=device)
                 hists[(m, b, seed)] = h
@@ -272,6 +277,14 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
                     eps[i, j, s] = k2 * (n if b is None else b) / n
     return ZeroErrorGrid(widths, batch_sizes, seeds, n, max(budget), first, stable, eps, dist,
                          rel, lrs, hists, budget, min_tail)
+
+
+def _record_every(record_every, n: int, b) -> int:
+    """Iterations between records: ``record_every`` itself, or one epoch (ceil(n / b)
+    iterations of batch size b; 1 for GD) when it is "epoch"."""
+    if record_every != "epoch":
+        return int(record_every)
+    return 1 if b is None else max(1, math.ceil(n / b))
 
 
 # --- Zou et al. (2018, arXiv v3): the perturbation level and the path-length bound ----------
