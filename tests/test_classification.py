@@ -346,3 +346,15 @@ def test_zero_error_grid_records_once_per_epoch_on_the_same_trajectory():
             assert g_ep.first[0, j, 0] >= g_1.first[0, j, 0]
     with pytest.raises(ValueError, match="record_every"):
         zero_error_grid(X, y, record_every="step", **kw)
+
+
+def test_zero_error_grid_quadratic_batch_lr_scales_the_gd_step_by_b_over_n_squared():
+    # Zou et al.'s proof of Theorem 4.5 takes eta proportional to B^2 (Chapter 14)
+    X, y = _toy(n=16, phi=0.4)
+    kw = dict(widths=[32], batch_sizes=[None, 4], seeds=[0], steps=5)
+    g_q = zero_error_grid(X, y, batch_lr="quadratic", **kw)
+    g_s = zero_error_grid(X, y, batch_lr="same", **kw)
+    assert g_q.lr[0, 0, 0] == pytest.approx(g_s.lr[0, 0, 0], rel=1e-12)
+    assert g_q.lr[0, 1, 0] == pytest.approx(g_s.lr[0, 1, 0] / 16, rel=1e-12)
+    with pytest.raises(ValueError, match="batch_lr"):
+        zero_error_grid(X, y, batch_lr="cubic", **kw)

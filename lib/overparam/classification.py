@@ -230,14 +230,16 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
     independent uniform b-subset at every step, the SGD of Zou et al.'s eq. (D.5) and
     Lemma D.2). ``batch_lr="same"`` uses the GD step for every batch size; ``"linear"`` scales
     it to eta_b = (b / n) eta (Chapter 12's rule), so that one epoch of any batch size moves
-    the weights by the same total step length eta as one GD step. ``record_every`` counts
+    the weights by the same total step length eta as one GD step; ``"quadratic"`` takes
+    eta_b = (b / n)^2 eta, the B^2 of the step in Zou et al.'s proof of Theorem 4.5 (give it
+    (n / b) times the epochs for the same time K eta_b as GD). ``record_every`` counts
     iterations; ``record_every="epoch"`` records every ceil(n / b) iterations instead (every
     step for GD), so that every batch size is checked at the same numbers of examples seen and
     "first zero" has the same resolution, one epoch, for all (Chapter 14)."""
     if record_every != "epoch" and not (isinstance(record_every, int) and record_every >= 1):
         raise ValueError(f"record_every must be a positive int or 'epoch', not {record_every!r}")
-    if batch_lr not in ("same", "linear"):
-        raise ValueError(f"batch_lr must be 'same' or 'linear', not {batch_lr!r}")
+    if batch_lr not in ("same", "linear", "quadratic"):
+        raise ValueError(f"batch_lr must be 'same', 'linear' or 'quadratic', not {batch_lr!r}")
     widths, batch_sizes, seeds = list(widths), list(batch_sizes), list(seeds)
     n = int(torch.as_tensor(X).shape[0])
     if epochs is not None and not epochs > 0:
@@ -252,7 +254,8 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
         for j, b in enumerate(batch_sizes):
             for s, seed in enumerate(seeds):
                 shuffle = 1_000_003 * (s + 1) + 1009 * i + j     # one batch order per run
-                scale = lr_scale * (1.0 if b is None or batch_lr == "same" else b / n)
+                power = {"same": 0, "linear": 1, "quadratic": 2}[batch_lr]
+                scale = lr_scale * (1.0 if b is None else (b / n) ** power)
                 net, h = run_classifier(X, y, width=m, depth=depth, batch_size=b,
                                         lr_scale=scale, steps=budget[j], seed=seed,
                                         shuffle_seed=shuffle, record=("loss", "error"),
