@@ -72,6 +72,12 @@ def problems(nb) -> list[str]:
     stored = {o["metadata"]["scrapbook"].get("name") for c in cells
               for o in c.get("outputs", []) if o.get("metadata", {}).get("scrapbook")}
     for k, text in md:
+        inline = False                 # inside a $...$ span that continues over lines
+        for line in text.splitlines():
+            if inline and re.match(r"\s*(?:[-+*]|\d+\.) ", line):
+                found.append(f"markdown cell {k}: a line inside inline math starts with "
+                             f"{line.split()[0]!r}, which markdown reads as a list item")
+            inline ^= len(re.findall(r"(?<![\\$])\$(?!\$)", line)) % 2 == 1
         if "printed above" in text.lower():
             found.append(f"markdown cell {k} says 'printed above' (glue the number instead)")
         for key in GLUE_USE.findall(text):
@@ -143,11 +149,12 @@ def test_the_checker_finds_each_departure():
     assert problems({"cells": good}) == []
     bad = [md("# 1. T\nNo goals.\n"), code("x = 1\n" * 21, "y" * 101 + "\n"),
            md("As printed above, {glue:text}`nope` is {glue}`lam`.\n"),
-           md("## Summary\n- one\n"), code("z = 2\n"), md("## Exercises\n")]
+           md("## Summary\n- one\n"), code("z = 2\n"), md("## Exercises\n"),
+           md("so $a\n+ b$ breaks\n")]
     found = " | ".join(problems({"cells": bad}))
     for phrase in ("learning goals", "Builds on", "Reading time", "21 lines", "101 characters",
                    "printed above", "'nope'", "'lam'", "fine print", "1 takeaways",
-                   "0 exercises", "after the summary"):
+                   "0 exercises", "after the summary", "list item"):
         assert phrase in found, phrase
     base = prose_words(good)
     long = good[:-2] + [md("word " * (MAX_WORDS + 1 - base))] + good[-2:]
