@@ -82,7 +82,7 @@ def _cosines_and_angles(X, Y=None, *, all_angles=True):
     rad (issue of arccos; Chapter 3's opposite pairs). With ``all_angles=False``, theta holds
     only the angles of the pairs ``near``, as a vector."""
     Xp, Yp, same = _pair(X, Y)
-    nx, ny, rho = _norms_and_cosines(Xp, Y)
+    nx, ny, rho = _norms_and_cosines(Xp, None if same else Yp)
     near = torch.nonzero(rho.abs() > _NEAR, as_tuple=True)
     t = rho.new_empty(0)
     if near[0].numel():
@@ -112,7 +112,11 @@ def h_infinity(X, Y=None):
                = x_i^T x_j (pi - theta_ij) / (2 pi) = 1/2 x_i^T x_j kappa_0(rho_ij),
     with the angle theta_ij accurate at every pair (``angles``): exact opposites give exactly 0,
     exact duplicates exactly ||x||^2 / 2."""
-    nx, ny, rho, theta, _ = _cosines_and_angles(X, Y)
+    return _h_from_angles(*_cosines_and_angles(X, Y)[:4])
+
+
+def _h_from_angles(nx, ny, rho, theta):
+    """1/2 ||x|| ||y|| cos theta kappa_0 with kappa_0 = (pi - theta) / pi."""
     return 0.5 * (nx[:, None] * ny[None, :] * rho) * ((math.pi - theta) / math.pi)
 
 
@@ -134,9 +138,8 @@ def two_layer_ntk(X, Y=None, train_output: bool = True):
     output layer trains too (Du et al. Thm 3.3), H^infty alone when ``train_output=False``."""
     if not train_output:
         return h_infinity(X, Y)
-    nx, ny, rho, theta, _ = _cosines_and_angles(X, Y)
-    H = 0.5 * (nx[:, None] * ny[None, :] * rho) * ((math.pi - theta) / math.pi)
-    return H + _g_from_angles(nx, ny, rho, theta)
+    parts = _cosines_and_angles(X, Y)[:4]
+    return _h_from_angles(*parts) + _g_from_angles(*parts)
 
 
 def _theta_minus_sin(t):
