@@ -1,0 +1,46 @@
+"""Figures, tables and exercises numbered per chapter ("Fig. 13.2", "Exercise 13.1").
+
+Sphinx numbers every numbered block once through the whole book ("Exercise 41" in chapter 13),
+because the table of contents is not numbered (the lesson titles carry their own numbers). This
+extension renumbers, after Sphinx's own pass, each page's blocks from 1 in page order, prefixed
+by the chapter number of a lesson's file name (``lessons/13b_zou_proof_pieces`` gives "13b.1").
+Pages that are not lessons number their blocks 1, 2, ... on their own. Cross-references and
+sphinx-exercise's "Solution to Exercise ..." titles read the same table, so they agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LESSON = re.compile(r"^lessons/(?P<chapter>\d+[a-z]?)_")
+
+
+def chapter_of(docname: str) -> str | None:
+    """The chapter label of a lesson's docname ("lessons/12b_x" gives "12b"), else None."""
+    m = _LESSON.match(docname)
+    return m.group("chapter").lstrip("0") if m else None
+
+
+def renumber(toc_fignumbers: dict) -> dict:
+    """Per-page numbers for ``env.toc_fignumbers`` ({doc: {figtype: {id: tuple}}})."""
+    out = {}
+    for docname, by_type in toc_fignumbers.items():
+        chapter = chapter_of(docname)
+        out[docname] = {}
+        for figtype, ids in by_type.items():
+            ordered = sorted(ids, key=lambda i: tuple(int(x) for x in ids[i]))
+            prefix = (chapter,) if chapter else ()
+            out[docname][figtype] = {i: prefix + (k,) for k, i in enumerate(ordered, start=1)}
+    return out
+
+
+def setup(app):
+    def per_chapter(app, env):
+        old = getattr(env, "chapter_fignumbers", {})
+        env.toc_fignumbers = renumber(env.toc_fignumbers)
+        env.chapter_fignumbers = env.toc_fignumbers
+        return [d for d, nums in env.toc_fignumbers.items() if nums != old.get(d)]
+
+    # after Sphinx's TocTreeCollector (priority 500) has assigned the book-wide numbers
+    app.connect("env-get-updated", per_chapter, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
