@@ -1,0 +1,47 @@
+"""Chapter 9: on- and off-flips of the activation patterns of a centred two-layer net."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def random_sign_imbalance(n_flips: int) -> float:
+    """E|s_1 + ... + s_N| for N independent random signs s_k = +-1 (Chapter 9, the last
+    exercise): N * C(N - 1, floor((N - 1) / 2)) / 2^(N - 1), and 0 for N = 0. For large N it
+    is about sqrt(2N / pi) (the mean of |N(0, N)|)."""
+    n = int(n_flips)
+    if n < 0:
+        raise ValueError(f"the number of flips must be >= 0, not {n}")
+    if n == 0:
+        return 0.0
+    return n * math.comb(n - 1, (n - 1) // 2) / 2 ** (n - 1)   # exact integers, one division
+
+
+def onoff_summary(P0, P1) -> dict:
+    """Chapter 9: compare the activation patterns P0 (at W(0)) and P1 (after training), boolean
+    (n, m) tensors of 1{w_r^T x_i >= 0}, for the centred net of ``scaling.scaled_two_layer``
+    (neuron r + m/2 is the partner of neuron r). Per input i, on_i (0 -> 1) and off_i (1 -> 0)
+    are counted; Delta H_ii is proportional to on_i - off_i. Returns
+
+    pairs both flipped / one flipped   (input, pair) couples with both / exactly one neuron flipped
+    mean (#on - #off), mean |#on - #off|   averages over the inputs
+    random signs                       the mean over inputs of E|sum of N_i random signs|,
+                                       N_i = on_i + off_i (``random_sign_imbalance``)
+    ratio                              mean |#on - #off| / random signs
+    share of off-flips                 sum off_i / sum N_i
+    """
+    P0, P1 = torch.as_tensor(P0, dtype=torch.bool), torch.as_tensor(P1, dtype=torch.bool)
+    h = P0.shape[1] // 2
+    F = P0 ^ P1
+    on, off = (P1 & ~P0).sum(1).double(), (~P1 & P0).sum(1).double()
+    N = (on + off).long().tolist()
+    rand = float(np.mean([random_sign_imbalance(k) for k in N]))
+    imb = float((on - off).abs().mean())
+    return {"pairs both flipped": int((F[:, :h] & F[:, h:]).sum()),
+            "pairs one flipped": int((F[:, :h] ^ F[:, h:]).sum()),
+            "mean (#on - #off)": float((on - off).mean()),
+            "mean |#on - #off|": imb, "random signs": rand,
+            "ratio": imb / rand if rand > 0 else float("nan"),
+            "share of off-flips": float(off.sum() / max(sum(N), 1))}
