@@ -516,3 +516,30 @@ def depth_runs(X, y, *, depths, widths, seeds, steps: int, target: float = 1e-3,
         first = np.argmax(out["trained"], axis=1)                       # (depths, seeds)
         out["smallest_width"] = np.where(out["trained"].any(axis=1), w[first], np.inf)
     return out
+
+
+def azls_kernel_at_init(X, *, depths, m: int, seeds, device="cpu") -> dict:
+    """The empirical NTK K of ``DeepReLU(d, m, L, "allen_zhu", seed=s)`` at initialization (the
+    networks ``depth_runs`` trains), for every depth L and seed s: ``cond`` =
+    lambda_max(K)/lambda_min(K), the condition number that sets GD's iteration count at the
+    stable step 1/lambda_max (Chapter 5: contraction 1 - lambda_min/lambda_max per step), and
+    ``deviation`` = ||K/(m/2) - azls_ntk||_F / ||azls_ntk||_F, the distance to the AZLS
+    network's own infinite-width kernel (``azls_ntk``). Arrays of shape (len(depths),
+    len(seeds)). Chapter 12b (the depth picture)."""
+    from .kernels import empirical_ntk
+    from .models import DeepReLU
+
+    X = check_inputs(X)
+    depths, seeds = [int(v) for v in depths], [int(v) for v in seeds]
+    out = {k: np.zeros((len(depths), len(seeds))) for k in ("cond", "deviation")}
+    for a, L in enumerate(depths):
+        T = azls_ntk(X, depth=L)
+        for c, s in enumerate(seeds):
+            net = DeepReLU(X.shape[1], int(m), L, parameterization="allen_zhu", seed=s,
+                           device=device, dtype=X.dtype)
+            K = empirical_ntk(net, X).to(T)
+            ev = torch.linalg.eigvalsh(K)
+            out["cond"][a, c] = float(ev[-1] / ev[0])
+            out["deviation"][a, c] = float(torch.linalg.norm(K / (m / 2) - T)
+                                           / torch.linalg.norm(T))
+    return out
