@@ -918,3 +918,29 @@ def batch_size_plot(batches, runs: dict):
     axes[1].set_ylabel(r"$\max_l\|W_l - W_l(0)\|_F$ at the target")
     legend(axes[1], fontsize="x-small")
     return fig
+
+
+def path_vs_region_zoomed(widths, measured, *, theory_widths, tau_lemmas, tau_proofs,
+                          path_bound, run_bound=None, slope: float = -0.5):
+    """Chapter 14: ``path_vs_region`` on the left and, on the right, a zoom on the measured
+    widths: the measured distance max_k max_l ||W_l(k) - W_l(0)||_2 (median and min-max band
+    over seeds) with a reference line c m^slope through the median at the smallest width
+    (slope -1/2: the path bound's power of m). Returns the figure; ``fig.axes[0]`` is the
+    full-range panel."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.6, 1]})
+    path_vs_region(widths, measured, theory_widths=theory_widths, tau_lemmas=tau_lemmas,
+                   tau_proofs=tau_proofs, path_bound=path_bound, run_bound=run_bound,
+                   ax=axes[0])
+    x, Y = np.asarray(widths, float), np.asarray(measured, float)
+    med = seed_band(axes[1], x, Y, color="C0", marker="o", label="measured (median)",
+                    band_label="measured (median)").get_ydata()
+    axes[1].loglog(x, med[0] * (x / x[0]) ** slope, "k--", lw=0.8,
+                   label=rf"$\propto m^{{{slope:g}}}$")
+    axes[1].set_xscale("log")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel(r"width $m$")
+    axes[1].set_ylabel(r"$\max_{k,l}\|W_l(k)-W_l(0)\|_2$")
+    axes[1].set_title("zoom: the measured widths", fontsize="medium")
+    legend(axes[1], fontsize="x-small")
+    return fig

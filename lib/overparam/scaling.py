@@ -113,3 +113,62 @@ def scaling_comparison(X, y, *, widths, lr: float, steps: int, seed: int = 0):
                          seed=seed, record_every=steps) for m in widths]
             for s in SCALINGS}
 
+
+
+def two_layer_kernel(net: TwoLayerReLU, X, Y=None) -> torch.Tensor:
+    """Chapter 15: the tangent kernel of the first layer of a ``TwoLayerReLU`` between two sets of
+    inputs, Du et al. (2019) eq. (6) off the training set,
+        H(x, y) = (1/m) x^T y sum_r a_r^2 1{w_r^T x >= 0, w_r^T y >= 0},
+    which at X = Y is ``kernels.gram_matrix(net, X)`` (a fixed)."""
+    X = torch.as_tensor(X).to(net.W)
+    Y = X if Y is None else torch.as_tensor(Y).to(net.W)
+    with torch.no_grad():
+        Sx = (X @ net.W.T >= 0).to(X.dtype) * net.a.abs()
+        Sy = (Y @ net.W.T >= 0).to(X.dtype) * net.a.abs()
+        return (X @ Y.T) * (Sx @ Sy.T) / net.m
+
+
+@dataclass
+class FeatureRun:
+    """One seed of ``feature_learning_run`` (Chapter 15).
+
+    kernel_change   {scaling: ||H(T) - H(0)||_2 / ||H(0)||_2 on train and test inputs together}
+    test_error      {scaling: test error of sign(alpha f) after training}
+    kernel_error    test error of kernel regression with the initial kernel H(0)
+    train_loss      {scaling: final 1/2-sum square loss of alpha f}
+    """
+
+    kernel_change: dict
+    test_error: dict
+    kernel_error: float
+    train_loss: dict
+
+
+def feature_learning_run(X, y, X_test, y_test, *, m: int, lr: float, steps: int,
+                         seed: int = 0) -> FeatureRun:
+    """Chapter 15: the same centred two-layer net (``scaled_two_layer``, same W(0)) trained by
+    ``lazy_run``'s rule (step lr / alpha^2 on the 1/2-sum loss of alpha f) in the NTK scaling
+    (alpha = 1) and the mean-field scaling (alpha = 1/sqrt m), beside kernel regression
+    u(x) = H(x, X) H(X, X)^{-1} y with the initial kernel (``two_layer_kernel``; the output at
+    initialization is 0, and the two scalings' initial kernels differ by the factor alpha^2,
+    which the regression does not see)."""
+    X, X_test = torch.as_tensor(X), torch.as_tensor(X_test).to(torch.as_tensor(X))
+    y, y_test = torch.as_tensor(y).to(X), torch.as_tensor(y_test).to(X)
+    Z, n = torch.cat([X, X_test]), X.shape[0]
+    change, err, loss = {}, {}, {}
+    for s in SCALINGS:
+        alpha = scaling_alpha(int(m), s)
+        net = scaled_two_layer(X.shape[1], int(m), alpha, seed=seed, dtype=X.dtype)
+        K0 = two_layer_kernel(net, Z)
+        if s == "ntk":
+            u = K0[n:, :n] @ torch.linalg.solve(K0[:n, :n], y)
+            kernel_error = float((y_test * u <= 0).to(X.dtype).mean())
+        hist = train(net, X, y, lr=lr / alpha**2, steps=steps, record=("loss",),
+                     record_every=steps, seed=seed, progress=False)
+        K1 = two_layer_kernel(net, Z)
+        change[s] = float(torch.linalg.matrix_norm(K1 - K0, 2) / torch.linalg.matrix_norm(K0, 2))
+        with torch.no_grad():
+            err[s] = float((y_test * net(X_test) <= 0).to(X.dtype).mean())
+        loss[s] = float(hist.loss[-1])
+    return FeatureRun(kernel_change=change, test_error=err, kernel_error=kernel_error,
+                      train_loss=loss)
