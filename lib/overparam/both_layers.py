@@ -1,0 +1,42 @@
+"""Chapter 7: what training both layers does to the weights and to H(t) (Du et al. 2019a,
+Section 3.2 and Appendix A)."""
+
+import torch
+
+from .kernels import gram_matrix
+from .models import TwoLayerReLU
+from .train import train
+
+
+def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
+    """Train ``TwoLayerReLU(d, width, seed, train_output=True)`` for ``steps`` steps of GD and
+    measure the moves that Du et al.'s Appendix A controls (Lemmas A.3-A.5). Returns a dict:
+
+    - ``da_max``, ``da_rms``: max_r and root mean square of |a_r(k) - a_r(0)|;
+    - ``a2_max``: max_r |a_r(k)^2 - 1|, the drift of the factors a_r^2 that H(t) carries;
+    - ``dw_rms``: root mean square of ||w_r(k) - w_r(0)||;
+    - ``lmin_H0``, ``lmin_H``: lambda_min(H(0)) and lambda_min(H(k));
+    - ``H_move``: ||H(k) - H(0)||_2, the quantity Lemma A.3 keeps below lambda_0/4;
+    - ``a_part_lmin``: lambda_min(H(k) - H_a0(k)), where H_a0(k) is H at W(k) with every a_r^2
+      put back to a_r(0)^2 = 1, i.e. (1/m) x_i^T x_j sum_r (a_r(k)^2 - 1) 1{..i} 1{..j}: the
+      part of the move due to the factors a_r^2 (positive when they add to H).
+    """
+    net = TwoLayerReLU(X.shape[1], int(width), seed=seed, train_output=True, dtype=X.dtype,
+                       device=X.device)
+    a0, W0 = net.a.detach().clone(), net.W.detach().clone()
+    H0, _ = gram_matrix(net, X, parts=True)
+    train(net, X, y, lr=lr, steps=steps)
+    a, W = net.a.detach().clone(), net.W.detach()
+    H, _ = gram_matrix(net, X, parts=True)
+    with torch.no_grad():
+        net.a.copy_(a0)
+    H_a0, _ = gram_matrix(net, X, parts=True)           # patterns of W(k), factors a_r(0)^2
+    with torch.no_grad():
+        net.a.copy_(a)
+    da, dw = (a - a0).abs(), (W - W0).norm(dim=1)
+    return {"da_max": float(da.max()), "da_rms": float(da.pow(2).mean().sqrt()),
+            "a2_max": float((a ** 2 - 1).abs().max()), "dw_rms": float(dw.pow(2).mean().sqrt()),
+            "lmin_H0": float(torch.linalg.eigvalsh(H0)[0]),
+            "lmin_H": float(torch.linalg.eigvalsh(H)[0]),
+            "H_move": float(torch.linalg.matrix_norm(H - H0, ord=2)),
+            "a_part_lmin": float(torch.linalg.eigvalsh(H - H_a0)[0])}
