@@ -939,6 +939,8 @@ def path_vs_region_zoomed(widths, measured, *, theory_widths, tau_lemmas, tau_pr
                    label=rf"$\propto m^{{{slope:g}}}$")
     axes[1].set_xscale("log")
     axes[1].set_yscale("log")
+    axes[1].set_xticks(x, [f"{w:g}" for w in x])
+    axes[1].xaxis.set_minor_formatter(plt.NullFormatter())
     axes[1].set_xlabel(r"width $m$")
     axes[1].set_ylabel(r"$\max_{k,l}\|W_l(k)-W_l(0)\|_2$")
     axes[1].set_title("zoom: the measured widths", fontsize="medium")
