@@ -1,4 +1,4 @@
-"""Chapter 14's two-panel path figure (plots.path_vs_region_zoomed)."""
+"""Chapter 14's two-panel path figure (plots.path_vs_region(zoom=True))."""
 
 import matplotlib
 
@@ -14,9 +14,9 @@ def test_zoom_panel_shows_the_measured_median_and_the_reference_slope():
     widths = [16, 32, 64, 128]
     rng = np.random.default_rng(0)
     measured = np.exp(rng.normal(0.0, 0.2, (3, 4))) * np.array(widths) ** -0.5
-    fig = plots.path_vs_region_zoomed(widths, measured, theory_widths=tw, tau_lemmas=tw ** -1.0,
-                                      tau_proofs=tw ** -2.0, path_bound=tw ** -0.5,
-                                      run_bound=2 * measured)
+    fig = plots.path_vs_region(widths, measured, theory_widths=tw, tau_lemmas=tw ** -1.0,
+                              tau_proofs=tw ** -2.0, path_bound=tw ** -0.5,
+                              run_bound=2 * measured, zoom=True)
     left, right = fig.axes[:2]
     assert len(left.lines) == 5                        # the one-panel figure, unchanged
     med = np.median(measured, axis=0)

@@ -738,12 +738,21 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
 
 
 def path_vs_region(widths, measured, *, theory_widths, tau_lemmas, tau_proofs, path_bound,
-                   run_bound=None, ax=None):
+                   run_bound=None, ax=None, zoom: bool = False):
     """Chapter 14: against the width m, the measured distance max_k max_l ||W_l(k) - W_l(0)||_2
     of GD runs (``measured``: (seeds, len(widths)), median and band), the path-length bound of
     Zou et al.'s proof at the theorem's K eta (``path_bound`` on ``theory_widths``), the
     perturbation levels tau of Theorem 5.3 and of the proofs (constants 1), and optionally
-    Lemma 5.5's bound at the runs' own k eta (``run_bound``, (seeds, len(widths)))."""
+    Lemma 5.5's bound at the runs' own k eta (``run_bound``, (seeds, len(widths))).
+    ``zoom=True`` (a new figure only) adds a right panel, ``_path_zoom_panel``: the measured
+    distances alone on the measured widths, with an m^-1/2 reference line; ``fig.axes[0]`` is
+    then the full-range panel."""
+    if zoom:
+        if ax is not None:
+            raise ValueError("zoom=True draws its own two-panel figure: pass ax=None")
+        fig, (ax, right) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained",
+                                        gridspec_kw={"width_ratios": [1.6, 1]})
+        _path_zoom_panel(right, widths, measured)
     fig, ax = new_axes(ax, figsize=(7, 4.2))
     tw = np.asarray(theory_widths, dtype=float)
     ax.loglog(tw, path_bound, "C3-", label="path-length bound at the theorem's $K\\eta$")
@@ -920,29 +929,20 @@ def batch_size_plot(batches, runs: dict):
     return fig
 
 
-def path_vs_region_zoomed(widths, measured, *, theory_widths, tau_lemmas, tau_proofs,
-                          path_bound, run_bound=None, slope: float = -0.5):
-    """Chapter 14: ``path_vs_region`` on the left and, on the right, a zoom on the measured
-    widths: the measured distance max_k max_l ||W_l(k) - W_l(0)||_2 (median and min-max band
-    over seeds) with a reference line c m^slope through the median at the smallest width
-    (slope -1/2: the path bound's power of m). Returns the figure; ``fig.axes[0]`` is the
-    full-range panel."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained",
-                             gridspec_kw={"width_ratios": [1.6, 1]})
-    path_vs_region(widths, measured, theory_widths=theory_widths, tau_lemmas=tau_lemmas,
-                   tau_proofs=tau_proofs, path_bound=path_bound, run_bound=run_bound,
-                   ax=axes[0])
+
+def _path_zoom_panel(ax, widths, measured, slope: float = -0.5):
+    """Chapter 14, ``path_vs_region(zoom=True)``'s right panel: the measured distance
+    max_k max_l ||W_l(k) - W_l(0)||_2 (median and min-max band over seeds) on the measured
+    widths, with a reference line c m^slope through the median at the smallest width."""
     x, Y = np.asarray(widths, float), np.asarray(measured, float)
-    med = seed_band(axes[1], x, Y, color="C0", marker="o", label="measured (median)",
+    med = seed_band(ax, x, Y, color="C0", marker="o", label="measured (median)",
                     band_label="measured (median)").get_ydata()
-    axes[1].loglog(x, med[0] * (x / x[0]) ** slope, "k--", lw=0.8,
-                   label=rf"$\propto m^{{{slope:g}}}$")
-    axes[1].set_xscale("log")
-    axes[1].set_yscale("log")
-    axes[1].set_xticks(x, [f"{w:g}" for w in x])
-    axes[1].xaxis.set_minor_formatter(plt.NullFormatter())
-    axes[1].set_xlabel(r"width $m$")
-    axes[1].set_ylabel(r"$\max_{k,l}\|W_l(k)-W_l(0)\|_2$")
-    axes[1].set_title("zoom: the measured widths", fontsize="medium")
-    legend(axes[1], fontsize="x-small")
-    return fig
+    ax.loglog(x, med[0] * (x / x[0]) ** slope, "k--", lw=0.8, label=rf"$\propto m^{{{slope:g}}}$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(x, [f"{w:g}" for w in x])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_xlabel(r"width $m$")
+    ax.set_ylabel(r"$\max_{k,l}\|W_l(k)-W_l(0)\|_2$")
+    ax.set_title("zoom: the measured widths", fontsize="medium")
+    legend(ax, fontsize="x-small")
