@@ -643,3 +643,13 @@ def path_vs_width(X, y, *, widths, depth: int, seeds, phi: float, eps: float,
             out["own"][s, j] = path_length_bound(n, depth, phi, lr_steps=h.steps[-1] * h.lr,
                                                  loss0=h.loss[0])
     return out
+
+
+def logistic_constants(b: float = 1.0, p: float = 1.0, **grid) -> tuple[float, float]:
+    """Chapter 13: the constants (alpha_0, alpha_1) of Zou et al.'s Assumption 3.2 (arXiv v3),
+    -l'(z) >= min{alpha_0, alpha_1 l(z)^p}, for the logistic loss l(z) = log(1 + e^{-z}),
+    with the switch level b = alpha_0 / alpha_1 fixed: alpha_1 is the largest a with
+    -l'(z) >= a min(b, l(z)^p) on a grid of z (``logistic_alpha0``, which returns this a), and
+    alpha_0 = alpha_1 b. For p = 1 they are (1 - e^{-b}, (1 - e^{-b}) / b) (Exercise 13.1)."""
+    alpha1 = logistic_alpha0(b, p, **grid)
+    return alpha1 * b, alpha1

@@ -693,13 +693,13 @@ def gradient_bound_trajectories(tracks, *, n, width, phi, ax=None):
     fig, ax = new_axes(ax, figsize=(6, 4))
     names = (r"$\|\nabla_W L_S\|_F^2$, all layers",
              r"$\|\nabla_{W_L} L_S\|_F^2$, last hidden layer",
-             r"bound $(m\phi/n^5)(\sum_i \ell')^2$ with $C_1 = 1$")
+             r"bound $(m\phi/n^5)(\Sigma_i\,\ell'_i)^2$ with $C_1 = 1$")
     for r in tracks:                                  # one curve per seed, one entry per name
         ax.loglog(r["loss"], r["all"], color="C1", lw=1, label=names[0])
         ax.loglog(r["loss"], r["last"], color="C0", lw=1, label=names[1])
         ax.loglog(r["loss"], width * phi / n ** 5 * r["dloss_sum"] ** 2, color="C3", ls="--",
                   lw=1, label=names[2])
-    ax.set_xlabel(r"training loss $L_S$")
+    ax.set_xlabel(r"training loss $L_S$ ($\leftarrow$ training runs right to left)")
     ax.set_ylabel("squared gradient norm")
     legend(ax, fontsize="small")
     return fig
@@ -724,13 +724,15 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
         ax.set_xticks(x, [f"{v:g}" for v in x])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         lo, hi = ax.get_ylim()
-        _plain_log_ticks(ax.yaxis, [c * 10.0 ** k for k in range(int(np.floor(np.log10(lo))) - 1,
-                                                                  int(np.ceil(np.log10(hi))) + 2)
-                                    for c in (1, 2, 3, 5, 7)])
+        decades = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 2)
+        cands = [c * 10.0 ** k for k in decades for c in (1, 2, 3, 5, 7)]
+        if sum(lo <= t <= hi for t in cands) < 3:           # a narrow range: every 1..9 x 10^k
+            cands = [c * 10.0 ** k for k in decades for c in range(1, 10)]
+        _plain_log_ticks(ax.yaxis, cands)
         ticks = ax.get_yticks()                  # two labels at least: widen to show them
         ax.set_ylim(min(lo, min(ticks)), max(hi, max(ticks)))
         ax.set_xlabel(name)
-        ax.set_ylabel(r"implied $C_1 = \kappa n^3/\phi$")
+        ax.set_ylabel(r"implied $C_1$")
         legend(ax, fontsize="x-small")
     a1.set_title(rf"$m = {width}$, $n = {n}$", fontsize="medium")
     a2.set_title(rf"$m = {width}$, $\phi = {phi:g}$", fontsize="medium")
