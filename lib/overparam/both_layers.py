@@ -14,6 +14,8 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
 
     - ``da_max``, ``da_rms``: max_r and root mean square of |a_r(k) - a_r(0)|;
     - ``a2_max``: max_r |a_r(k)^2 - 1|, the drift of the factors a_r^2 that H(t) carries;
+    - ``a2_sum``: sum_r (a_r(k)^2 - 1), their total change; under gradient flow
+      sum_r d(a_r^2)/dt = 2 (y - u)^T u = sum_r d||w_r||^2/dt, which does not depend on m;
     - ``dw_rms``: root mean square of ||w_r(k) - w_r(0)||;
     - ``lmin_H0``, ``lmin_H``: lambda_min(H(0)) and lambda_min(H(k));
     - ``H_move``: ||H(k) - H(0)||_2, the quantity Lemma A.3 keeps below lambda_0/4;
@@ -35,7 +37,8 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
         net.a.copy_(a)
     da, dw = (a - a0).abs(), (W - W0).norm(dim=1)
     return {"da_max": float(da.max()), "da_rms": float(da.pow(2).mean().sqrt()),
-            "a2_max": float((a ** 2 - 1).abs().max()), "dw_rms": float(dw.pow(2).mean().sqrt()),
+            "a2_max": float((a ** 2 - 1).abs().max()), "a2_sum": float((a ** 2 - 1).sum()),
+            "dw_rms": float(dw.pow(2).mean().sqrt()),
             "lmin_H0": float(torch.linalg.eigvalsh(H0)[0]),
             "lmin_H": float(torch.linalg.eigvalsh(H)[0]),
             "H_move": float(torch.linalg.matrix_norm(H - H0, ord=2)),
