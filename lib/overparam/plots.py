@@ -440,14 +440,15 @@ def linearization_slice(m, X, y, X_test, t_test, *, t_train=None, lr, steps, dep
 
 
 def lazy_panels(runs, labels=None):
-    """Chapter 9: for each ``scaling.LazyRun``, the loss, the radius max_r ||w_r - w_r(0)||,
+    """Chapter 9: for each ``scaling.LazyRun``, the loss 1/2 ||alpha f - y||^2 (the recorded
+    1/2-sum loss, not L_alpha = that divided by alpha^2), the radius max_r ||w_r - w_r(0)||,
     the relative kernel drift and the fraction of flipped activation patterns against the step,
     in four panels. Returns the figure."""
     runs = list(runs)
     labels = labels or [rf"$\alpha$ = {r.alpha:.3g}: $\|W-W(0)\|/\|W(0)\|$ = {r.weight_move:.2g}"
                         for r in runs]
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.0), layout="constrained")
-    panels = [("loss", r"loss $L_\alpha$", True),
+    panels = [("loss", r"loss $\frac{1}{2}\|\alpha f - y\|^2$", True),   # train's loss, not L_alpha
               ("radius", r"$\max_r \|w_r(k) - w_r(0)\|$", True),
               ("kernel_drift", r"$\|H(k) - H(0)\|_2 / \|H(0)\|_2$", False),
               ("flips", "fraction of patterns changed", False)]
