@@ -80,10 +80,20 @@ def problems(nb) -> list[str]:
             inline ^= len(re.findall(r"(?<![\\$])\$(?!\$)", line)) % 2 == 1
         if "printed above" in text.lower():
             found.append(f"markdown cell {k} says 'printed above' (glue the number instead)")
+        for key in re.findall(r"\{glue:md\}`([^`:]+)`", text):
+            found.append(f"markdown cell {k}: {{glue:md}}`{key}` without ':myst' (the site "
+                         "would show its LaTeX raw: write {glue:md}`key:myst`)")
         for key in GLUE_USE.findall(text):
             if key not in defined or key not in stored:
                 found.append(f"markdown cell {k} uses glue key {key!r}, which no cell "
                              + ("stores (re-execute the lesson)" if key in defined else "defines"))
+    for c in cells:
+        for o in c.get("outputs", []):
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            plain = "".join(o.get("data", {}).get("text/plain", ""))
+            if name and plain.startswith(("np.", "array(")):
+                found.append(f"glue key {name!r} stores {plain[:30]!r}: glue a plain float, "
+                             "int or str (the book cannot format it)")
     fine = [k for k, t in md if "Sources and fine print" in t and "dropdown" in t]
     if len(fine) != 1:
         found.append(f"{len(fine)} 'Sources and fine print' dropdowns (one expected)")
@@ -150,11 +160,15 @@ def test_the_checker_finds_each_departure():
     bad = [md("# 1. T\nNo goals.\n"), code("x = 1\n" * 21, "y" * 101 + "\n"),
            md("As printed above, {glue:text}`nope` is {glue}`lam`.\n"),
            md("## Summary\n- one\n"), code("z = 2\n"), md("## Exercises\n"),
-           md("so $a\n+ b$ breaks\n")]
+           md("so $a\n+ b$ breaks\n"), md("raw {glue:md}`lam` here\n"),
+           {"cell_type": "code", "metadata": {}, "source": "glue('k', x)", "execution_count": 1,
+            "outputs": [{"output_type": "display_data", "data": {"text/plain": "np.float64(2.0)"},
+                         "metadata": {"scrapbook": {"name": "k"}}}]}]
     found = " | ".join(problems({"cells": bad}))
     for phrase in ("learning goals", "Builds on", "Reading time", "21 lines", "101 characters",
                    "printed above", "'nope'", "'lam'", "fine print", "1 takeaways",
-                   "0 exercises", "after the summary", "list item"):
+                   "0 exercises", "after the summary", "list item", "without ':myst'",
+                   "np.float64"):
         assert phrase in found, phrase
     base = prose_words(good)
     long = good[:-2] + [md("word " * (MAX_WORDS + 1 - base))] + good[-2:]
