@@ -90,7 +90,8 @@ def problems(nb) -> list[str]:
     for c in cells:
         for o in c.get("outputs", []):
             name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            plain = "".join(o.get("data", {}).get("text/plain", ""))
+            plain = "".join(next((v for k, v in o.get("data", {}).items()
+                                  if k.endswith("text/plain")), ""))
             if name and plain.startswith(("np.", "array(")):
                 found.append(f"glue key {name!r} stores {plain[:30]!r}: glue a plain float, "
                              "int or str (the book cannot format it)")
