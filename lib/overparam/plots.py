@@ -730,7 +730,12 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
         if sum(lo <= t <= hi for t in cands) < 3:           # a narrow range: every 1..9 x 10^k
             cands = [c * 10.0 ** k for k in decades for c in range(1, 10)]
         _plain_log_ticks(ax.yaxis, cands)
-        ticks = ax.get_yticks()                  # two labels at least: widen to show them
+        ticks = list(ax.get_yticks())            # two labels at least: widen to show them
+        top = 10.0 ** np.floor(np.log10(hi))
+        top *= np.floor(2 * hi / top) / 2        # hi rounded down to 1, 1.5, 2, 2.5, ... x 10^k
+        if max(ticks) < top / 1.2:               # label the top of the data (e.g. 1500, 2000)
+            ticks = sorted(set(ticks) | {top})
+            ax.yaxis.set_ticks(ticks, [f"{v:g}" for v in ticks])
         ax.set_ylim(min(lo, min(ticks)), max(hi, max(ticks)))
         ax.set_xlabel(name)
         ax.set_ylabel(r"implied $C_1$")
