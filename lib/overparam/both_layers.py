@@ -21,7 +21,9 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
     - ``H_move``: ||H(k) - H(0)||_2, the quantity Lemma A.3 keeps below lambda_0/4;
     - ``a_part_lmin``: lambda_min(H(k) - H_a0(k)), where H_a0(k) is H at W(k) with every a_r^2
       put back to a_r(0)^2 = 1, i.e. (1/m) x_i^T x_j sum_r (a_r(k)^2 - 1) 1{..i} 1{..j}: the
-      part of the move due to the factors a_r^2 (positive when they add to H).
+      part of the move due to the factors a_r^2 (positive when they add to H);
+    - ``a_part_norm``, ``flip_norm``: ||H(k) - H_a0(k)||_2 and ||H_a0(k) - H(0)||_2, the spectral
+      norms of the two parts of H(k) - H(0): the drift of the factors and the flipped patterns.
     """
     net = TwoLayerReLU(X.shape[1], int(width), seed=seed, train_output=True, dtype=X.dtype,
                        device=X.device)
@@ -42,4 +44,6 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
             "lmin_H0": float(torch.linalg.eigvalsh(H0)[0]),
             "lmin_H": float(torch.linalg.eigvalsh(H)[0]),
             "H_move": float(torch.linalg.matrix_norm(H - H0, ord=2)),
-            "a_part_lmin": float(torch.linalg.eigvalsh(H - H_a0)[0])}
+            "a_part_lmin": float(torch.linalg.eigvalsh(H - H_a0)[0]),
+            "a_part_norm": float(torch.linalg.matrix_norm(H - H_a0, ord=2)),
+            "flip_norm": float(torch.linalg.matrix_norm(H_a0 - H0, ord=2))}
