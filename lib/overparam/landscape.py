@@ -270,3 +270,26 @@ def kink_flip(model, X, y, r: float, support, *, layer: int = 1, example: int | 
     u[S] = c[S]
     u = u / u.norm()
     return {model.layer_names[k]: r * torch.outer(u, h / h.norm())}
+
+
+# --- Chapter 2: how far one GD step is from eq. (7) -------------------------------------------
+def step_error(actual, predicted, u):
+    """The error of eq. (7) of Du et al. (2019) on one GD step (Chapter 2), from the actual and
+    predicted changes of the predictions (``gd_step_prediction``) and the predictions ``u`` before
+    the step. With e = actual - predicted, returns ``(rel, units, corr)``:
+
+    - ``rel = ||e|| / ||predicted||``, the relative error;
+    - ``units = ||e|| / (eps ||u||)``, the error in float64 rounding units of the predictions
+      (eps = 2.2e-16): the actual change is a difference of two vectors of size ||u||, so a step
+      that is exact in real arithmetic has ``units`` of order 1 to 10;
+    - ``corr``, Pearson's correlation across the inputs of e and the predicted change (negative
+      when the step falls short of the prediction; meaningful only for steps with flips).
+    """
+    a, p, u = (torch.as_tensor(v, dtype=torch.float64).detach().cpu().flatten()
+               for v in (actual, predicted, u))
+    e = a - p
+    eps = torch.finfo(torch.float64).eps
+    rel = float(e.norm() / p.norm())
+    units = float(e.norm() / (eps * u.norm()))
+    corr = float(np.corrcoef(e.numpy(), p.numpy())[0, 1])
+    return rel, units, corr
