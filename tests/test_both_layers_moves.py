@@ -1,5 +1,6 @@
 """Chapter 7: ``both_layers.both_layers_moves`` against an independent numpy computation of
-Du et al.'s H(t) (eq. (6) with the factors a_r^2) and of the moves of the weights."""
+Du et al.'s H(t) (eq. (6) with the factors a_r^2) and of the moves of the weights, and the split of the move of H into the factors' part and
+the flips' part."""
 
 import numpy as np
 
@@ -42,3 +43,23 @@ def test_no_steps_means_no_move():
     got = both_layers_moves(X, y, 30, lr=0.1, steps=0, seed=1)
     assert got["da_max"] == 0 and got["dw_rms"] == 0 and got["H_move"] == 0
     assert got["lmin_H"] == got["lmin_H0"]
+
+
+# The split of ||H(k) - H(0)|| into the factors' part and the flips' part (chapter 7).
+def test_split_matches_loops_and_triangle_inequality():
+    X, y = sphere_data(10, 4, seed=1)
+    got = both_layers_moves(X, y, 40, lr=0.1, steps=30, seed=2)
+    net = TwoLayerReLU(4, 40, seed=2, train_output=True, dtype=X.dtype, device=X.device)
+    a0, W0 = net.a.detach().numpy().copy(), net.W.detach().numpy().copy()
+    train(net, X, y, lr=0.1, steps=30)
+    a, W, Xn = net.a.detach().numpy(), net.W.detach().numpy(), X.numpy()
+    H0, H, H_a0 = _h(Xn, W0, a0), _h(Xn, W, a), _h(Xn, W, a0)
+    assert abs(got["a_part_norm"] - np.linalg.norm(H - H_a0, 2)) < 1e-10
+    assert abs(got["flip_norm"] - np.linalg.norm(H_a0 - H0, 2)) < 1e-10
+    assert got["H_move"] <= got["a_part_norm"] + got["flip_norm"] + 1e-12
+
+
+def test_no_steps_no_parts():
+    X, y = sphere_data(8, 3, seed=0)
+    got = both_layers_moves(X, y, 30, lr=0.1, steps=0, seed=1)
+    assert got["a_part_norm"] == 0 and got["flip_norm"] == 0
