@@ -1,6 +1,6 @@
 """Chapter 7: ``both_layers.both_layers_moves`` against an independent numpy computation of
-Du et al.'s H(t) (eq. (6) with the factors a_r^2) and of the moves of the weights, and the split of the move of H into the factors' part and
-the flips' part."""
+Du et al.'s H(t) (eq. (6) with the factors a_r^2), of the moves of the weights, and of the
+split of the move of H into the factors' part and the flips' part."""
 
 import numpy as np
 
