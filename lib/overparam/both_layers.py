@@ -47,3 +47,46 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
             "a_part_lmin": float(torch.linalg.eigvalsh(H - H_a0)[0]),
             "a_part_norm": float(torch.linalg.matrix_norm(H - H_a0, ord=2)),
             "flip_norm": float(torch.linalg.matrix_norm(H_a0 - H0, ord=2))}
+
+
+# Rows of chapter 7's moves table: label, key of ``both_layers_moves``, divide by lambda_0/4?,
+# fit a slope in log m?
+MOVES_ROWS = (
+    ("max |a_r − a_r(0)|", "da_max", False, True),
+    ("rms |a_r − a_r(0)|", "da_rms", False, True),
+    ("max |a_r² − 1|", "a2_max", False, True),
+    ("Σ (a_r² − 1)", "a2_sum", False, False),
+    ("rms ‖w_r − w_r(0)‖", "dw_rms", False, True),
+    ("‖H(100) − H(0)‖ / (λ0/4)", "H_move", True, True),
+    ("  factors' part / (λ0/4)", "a_part_norm", True, True),
+    ("  flips' part / (λ0/4)", "flip_norm", True, True),
+    ("λ_min(H(0))", "lmin_H0", False, False),
+    ("λ_min(H(100))", "lmin_H", False, False),
+    ("λ_min(factors' part)", "a_part_lmin", False, False),
+)
+
+
+def moves_table(X, y, widths, seeds, *, lr, lambda0, steps=100):
+    """Chapter 7's table of moves: ``both_layers_moves`` for every width and seed, summarized.
+
+    Returns ``(table, per_seed)``. ``table`` is a DataFrame with one row per entry of
+    ``MOVES_ROWS`` (the moves of H and of its two parts in units of lambda0/4, everything else
+    absolute), one column "m = <width>" per width holding the median over the seeds, and a
+    column "median slope": the median over seeds of the least-squares slope of log(row) against
+    log(m) (empty for rows whose sign or size is not a power law). ``per_seed`` maps each key of
+    ``both_layers_moves`` (with the same scaling) to an array of shape (len(widths), len(seeds)).
+    """
+    import numpy as np
+    import pandas as pd
+
+    runs = [[both_layers_moves(X, y, m, lr=lr, steps=steps, seed=s) for s in seeds]
+            for m in widths]
+    per_seed = {key: np.array([[r[key] for r in row] for row in runs])
+                / (lambda0 / 4 if unit else 1) for _, key, unit, _ in MOVES_ROWS}
+    logm = np.log(np.asarray(widths, float))
+    cols = {f"m = {m}": [np.median(per_seed[key][i]) for _, key, _, _ in MOVES_ROWS]
+            for i, m in enumerate(widths)}
+    cols["median slope"] = [
+        np.median([np.polyfit(logm, np.log(per_seed[key][:, s]), 1)[0] for s in range(len(seeds))])
+        if fit else np.nan for _, key, _, fit in MOVES_ROWS]
+    return pd.DataFrame(cols, index=[label for label, *_ in MOVES_ROWS]), per_seed
