@@ -293,3 +293,44 @@ def step_error(actual, predicted, u):
     units = float(e.norm() / (eps * u.norm()))
     corr = float(np.corrcoef(e.numpy(), p.numpy())[0, 1])
     return rel, units, corr
+
+
+# --- Chapter 11: the adversary's first-order coefficient, and the gradient bounds along GD ---
+def kink_slope(model, X, y, support, *, layer: int = 1, example: int | None = None) -> float:
+    """Chapter 11: the slope ||h|| ||c_S|| that ``kink_flip`` predicts for the remainder
+    F(W + W') - F(W) - <grad F(W), W'> = r ||h|| ||c_S|| + o(r) at the point built by
+    ``kink_point`` (c_r = (f_i - y_i) d f_i / d relu(z_r), restricted to the support S with
+    c_r > 0 and z_r < 0). Use the same ``layer`` and ``example`` as ``kink_point``."""
+    _, z, h, c, _ = _kink_data(model, X, y, layer, example)
+    S = torch.as_tensor(support, dtype=torch.long, device=z.device)
+    S = S[(c[S] > 0) & (z[S] < 0)]
+    return float(h.norm() * c[S].norm())
+
+
+def gd_kernel_run(model, X, y, *, steps: int = 200, record_every: int = 20,
+                  control_seed: int = 0) -> dict:
+    """Chapter 11, the gradient bounds of Allen-Zhu et al. (2019) along gradient descent. Trains
+    ``model`` in place (full-batch GD, step 1/lambda_max of the NTK at init,
+    ``train.suggested_lr``) and returns a dict: ``rec``, rows [k, F, max_l ||grad_{W_l} F||^2 / F,
+    Lambda_low = 2 lambda_min(K)] every ``record_every`` steps; ``omega``, the distances
+    ||W_l - W_l(0)||_2 at the end; ``flips``, the sign changes per layer (max over inputs) from
+    W(0); and the control: a random point W(0) + W' with ||W'_l||_2 = omega_l (seed
+    ``control_seed``), its ``low_rand`` = Lambda_low and ``flips_rand``."""
+    from .deep import (layer_gradients, perturbed, random_perturbation, sign_changes, snapshot,
+                       spectral_distance)
+    from .train import suggested_lr
+
+    net0, rec = copy.deepcopy(model), []
+
+    def measure(k, net):
+        F, g = layer_gradients(net, X, y)
+        rec.append([k, F, float((g ** 2).max()) / F, gradient_ratio_range(net, X)["total_min"]])
+
+    train(model, X, y, lr=suggested_lr(model, X)["stable"], steps=steps, record=("loss",),
+          record_every=record_every, progress=False, callback=measure)
+    omega = spectral_distance(model, snapshot(net0))
+    D = random_perturbation(net0, 1.0, seed=control_seed)
+    rand = perturbed(net0, {k: w * v for w, (k, v) in zip(omega, D.items())})
+    return {"rec": np.array(rec), "omega": omega, "flips": sign_changes(model, net0, X),
+            "low_rand": gradient_ratio_range(rand, X)["total_min"],
+            "flips_rand": sign_changes(rand, net0, X)}
