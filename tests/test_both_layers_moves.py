@@ -20,14 +20,19 @@ def _h(X, W, a):
     return H * (X @ X.T) / m
 
 
-def test_moves_match_an_independent_computation():
-    X, y = sphere_data(10, 4, seed=2)
-    got = both_layers_moves(X, y, 50, lr=0.1, steps=20, seed=3)
-    net = TwoLayerReLU(4, 50, seed=3, train_output=True, dtype=X.dtype, device=X.device)
+def _reference(data_seed, m, steps, net_seed):
+    """both_layers_moves' result, and the same run redone here: weights and the three H's."""
+    X, y = sphere_data(10, 4, seed=data_seed)
+    got = both_layers_moves(X, y, m, lr=0.1, steps=steps, seed=net_seed)
+    net = TwoLayerReLU(4, m, seed=net_seed, train_output=True, dtype=X.dtype, device=X.device)
     a0, W0 = net.a.detach().numpy().copy(), net.W.detach().numpy().copy()
-    train(net, X, y, lr=0.1, steps=20)
+    train(net, X, y, lr=0.1, steps=steps)
     a, W, Xn = net.a.detach().numpy(), net.W.detach().numpy(), X.numpy()
-    H0, H, H_a0 = _h(Xn, W0, a0), _h(Xn, W, a), _h(Xn, W, a0)
+    return got, (a0, W0, a, W), (_h(Xn, W0, a0), _h(Xn, W, a), _h(Xn, W, a0))
+
+
+def test_moves_match_an_independent_computation():
+    got, (a0, W0, a, W), (H0, H, H_a0) = _reference(2, 50, 20, 3)
     want = {"da_max": np.abs(a - a0).max(), "da_rms": np.sqrt(np.mean((a - a0) ** 2)),
             "a2_max": np.abs(a ** 2 - 1).max(),
             "dw_rms": np.sqrt(np.mean(np.sum((W - W0) ** 2, axis=1))),
@@ -47,13 +52,7 @@ def test_no_steps_means_no_move():
 
 # The split of ||H(k) - H(0)|| into the factors' part and the flips' part (chapter 7).
 def test_split_matches_loops_and_triangle_inequality():
-    X, y = sphere_data(10, 4, seed=1)
-    got = both_layers_moves(X, y, 40, lr=0.1, steps=30, seed=2)
-    net = TwoLayerReLU(4, 40, seed=2, train_output=True, dtype=X.dtype, device=X.device)
-    a0, W0 = net.a.detach().numpy().copy(), net.W.detach().numpy().copy()
-    train(net, X, y, lr=0.1, steps=30)
-    a, W, Xn = net.a.detach().numpy(), net.W.detach().numpy(), X.numpy()
-    H0, H, H_a0 = _h(Xn, W0, a0), _h(Xn, W, a), _h(Xn, W, a0)
+    got, _, (H0, H, H_a0) = _reference(1, 40, 30, 2)
     assert abs(got["a_part_norm"] - np.linalg.norm(H - H_a0, 2)) < 1e-10
     assert abs(got["flip_norm"] - np.linalg.norm(H_a0 - H0, 2)) < 1e-10
     assert got["H_move"] <= got["a_part_norm"] + got["flip_norm"] + 1e-12
