@@ -35,12 +35,22 @@ def renumber(toc_fignumbers: dict) -> dict:
 
 
 def setup(app):
+    def restore_book_wide(app, env):
+        # Sphinx compares its fresh book-wide numbers with the stored ones to decide which pages
+        # to rewrite; give it back the book-wide numbers of the last build (not ours), so that an
+        # unchanged book rewrites no page.
+        if hasattr(env, "book_wide_fignumbers"):
+            env.toc_fignumbers = env.book_wide_fignumbers
+        return []
+
     def per_chapter(app, env):
         old = getattr(env, "chapter_fignumbers", {})
+        env.book_wide_fignumbers = env.toc_fignumbers
         env.toc_fignumbers = renumber(env.toc_fignumbers)
         env.chapter_fignumbers = env.toc_fignumbers
         return [d for d, nums in env.toc_fignumbers.items() if nums != old.get(d)]
 
-    # after Sphinx's TocTreeCollector (priority 500) has assigned the book-wide numbers
+    # around Sphinx's TocTreeCollector (priority 500), which assigns the book-wide numbers
+    app.connect("env-get-updated", restore_book_wide, priority=100)
     app.connect("env-get-updated", per_chapter, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
