@@ -94,7 +94,9 @@ def path_loss(ts, losses, *, ax=None, label="loss on the straight path", title=N
 
 def gd_step_check(model, X, y, lr, *, ax=None):
     """Chapter 2: the actual change of the predictions in one GD step against Du et al.'s
-    prediction -eta H(k)(u(k) - y) (eq. (7) discretized; ``landscape.gd_step_prediction``)."""
+    prediction -eta H(k)(u(k) - y) (eq. (7) discretized; ``landscape.gd_step_prediction``).
+    The title gives the relative error, the flipped patterns per input (out of m) and, when a
+    pattern flipped, Pearson's correlation of the error with the predicted change."""
     from .landscape import gd_step_prediction
 
     actual, predicted, flips = gd_step_prediction(model, X, y, lr)
@@ -106,8 +108,12 @@ def gd_step_check(model, X, y, lr, *, ax=None):
     ax.xaxis.set_major_locator(plt.MaxNLocator(5))
     ax.set_xlabel(r"predicted change $-\eta\,[H(k)(u(k) - y)]_i$")
     ax.set_ylabel("actual minus predicted change")
-    ax.set_title(rf"$\eta$ = {lr:.2g}: relative error {rel:.2g}, patterns flipped {flips:.2g}",
-                 fontsize="small")
+    title = (rf"$\eta$ = {lr:.2g}: relative error {rel:.2g}" "\n"
+             f"{flips * model.m:.2g} flips per input (of m = {model.m})")
+    if flips > 0:            # the sign of the flip errors (meaningless when nothing flips)
+        e, p = (actual - predicted).numpy(), predicted.numpy()
+        title += f", correlation {np.corrcoef(e, p)[0, 1]:.2f}"
+    ax.set_title(title, fontsize="small")
     ax.legend(fontsize="small")
     return fig
 
