@@ -199,14 +199,14 @@ def label_noise_figure(grid: LabelNoiseGrid, current: LabelNoiseResult | None = 
 
     f = np.asarray(grid.fractions, dtype=float)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-    corrupted = "test error, labels randomized like training"
+    corrupted = "error on randomized test labels"
     seed_band(a1, f, grid.get("bound_first_term").T, label=r"$\sqrt{2 y^\top (H^\infty)^{-1} y/n}$",
               marker="o", color="C0", band_label=r"$\sqrt{2 y^\top (H^\infty)^{-1} y/n}$")
     seed_band(a1, f, grid.get("test_error_corrupted").T, label=corrupted, marker="s",
               color="C3", band_label=corrupted)
     a1.axhline(1.0, color="0.4", ls=":", lw=1, label="1: above it the bound says nothing")
     for name, label, color, marker in [("test_error_corrupted", corrupted, "C3", "s"),
-                                       ("test_error", "test error, true labels", "C2", "o"),
+                                       ("test_error", "error on true test labels", "C2", "o"),
                                        ("train_error", "training error", "C1", "^")]:
         seed_band(a2, f, grid.get(name).T, label=label, marker=marker, color=color,
                   band_label=label)
