@@ -22,7 +22,7 @@ time scale on which its weights move O(1).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -136,12 +136,14 @@ class FeatureRun:
     test_error      {scaling: test error of sign(alpha f) after training}
     kernel_error    test error of kernel regression with the initial kernel H(0)
     train_loss      {scaling: final 1/2-sum square loss of alpha f}
+    train_error     {scaling: training error of sign(alpha f) after training}
     """
 
     kernel_change: dict
     test_error: dict
     kernel_error: float
     train_loss: dict
+    train_error: dict = field(default_factory=dict)
 
 
 def feature_learning_run(X, y, X_test, y_test, *, m: int, lr: float, steps: int,
@@ -155,7 +157,7 @@ def feature_learning_run(X, y, X_test, y_test, *, m: int, lr: float, steps: int,
     X, X_test = torch.as_tensor(X), torch.as_tensor(X_test).to(torch.as_tensor(X))
     y, y_test = torch.as_tensor(y).to(X), torch.as_tensor(y_test).to(X)
     Z, n = torch.cat([X, X_test]), X.shape[0]
-    change, err, loss = {}, {}, {}
+    change, err, loss, train_err = {}, {}, {}, {}
     for s in SCALINGS:
         alpha = scaling_alpha(int(m), s)
         net = scaled_two_layer(X.shape[1], int(m), alpha, seed=seed, dtype=X.dtype)
@@ -169,6 +171,7 @@ def feature_learning_run(X, y, X_test, y_test, *, m: int, lr: float, steps: int,
         change[s] = float(torch.linalg.matrix_norm(K1 - K0, 2) / torch.linalg.matrix_norm(K0, 2))
         with torch.no_grad():
             err[s] = float((y_test * net(X_test) <= 0).to(X.dtype).mean())
+            train_err[s] = float((y * net(X) <= 0).to(X.dtype).mean())
         loss[s] = float(hist.loss[-1])
     return FeatureRun(kernel_change=change, test_error=err, kernel_error=kernel_error,
-                      train_loss=loss)
+                      train_loss=loss, train_error=train_err)
