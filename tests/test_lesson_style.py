@@ -125,6 +125,10 @@ def problems(nb) -> list[str]:
                     inside = False
             elif not inside:
                 found.append(f"code cell {k} comes after the summary, outside a solution")
+    starts = sum(_src(c).count("{solution-start}") for c in cells if c["cell_type"] == "markdown")
+    ends = sum(_src(c).count("{solution-end}") for c in cells if c["cell_type"] == "markdown")
+    if starts != ends:             # sphinx-exercise stops the book build on an unclosed one
+        found.append(f"{starts} solution-start directives but {ends} solution-end")
     words = prose_words(cells)
     if words > MAX_WORDS:
         found.append(f"{words} words of prose (at most {MAX_WORDS}: split the chapter)")
@@ -162,6 +166,7 @@ def test_the_checker_finds_each_departure():
            md("As printed above, {glue:text}`nope` is {glue}`lam`.\n"),
            md("## Summary\n- one\n"), code("z = 2\n"), md("## Exercises\n"),
            md("so $a\n+ b$ breaks\n"), md("raw {glue:md}`lam` here\n"),
+           md("```{solution-start} e9\n:class: dropdown\n```\n"),
            {"cell_type": "code", "metadata": {}, "source": "glue('k', x)", "execution_count": 1,
             "outputs": [{"output_type": "display_data", "data": {"text/plain": "np.float64(2.0)"},
                          "metadata": {"scrapbook": {"name": "k"}}}]}]
@@ -169,7 +174,7 @@ def test_the_checker_finds_each_departure():
     for phrase in ("learning goals", "Builds on", "Reading time", "21 lines", "101 characters",
                    "printed above", "'nope'", "'lam'", "fine print", "1 takeaways",
                    "0 exercises", "after the summary", "list item", "without ':myst'",
-                   "np.float64"):
+                   "np.float64", "solution-end"):
         assert phrase in found, phrase
     base = prose_words(good)
     long = good[:-2] + [md("word " * (MAX_WORDS + 1 - base))] + good[-2:]
