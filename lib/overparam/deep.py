@@ -362,7 +362,7 @@ def bootstrap_slopes(x, Y, *, reps: int = 2000, seed: int = 0) -> np.ndarray:
     return (np.log(med) - np.log(med).mean(axis=1, keepdims=True)) @ u / (u @ u)
 
 
-def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,
+def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full,
                     target: float = 1e-2, max_steps: int = 20000, sampling: str = "epoch",
                     device="cpu") -> dict:
     """SGD at one width with batch sizes b and step eta_b = (b/n) lr_full (the unbiased
@@ -372,7 +372,8 @@ def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,
     Returns arrays (len(batches), len(seeds)): ``iterations`` (steps taken;
     max_steps if never reached), ``distance`` (max over layers of ||W_l - W_l(0)||_F when it
     stopped), ``examples`` = iterations * b. Allen-Zhu et al.'s SGD theorem (as we recall it):
-    eta grows like b, T shrinks like 1/b, same width. Chapter 12."""
+    eta grows like b, T shrinks like 1/b, same width. ``lr_full`` is one float for every seed
+    or a sequence of one per seed (e.g. each seed's own ``train.suggested_lr``). Chapter 12."""
     from .models import DeepReLU
 
     X = check_inputs(X, y)
@@ -381,6 +382,7 @@ def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,
     if any(not 1 <= b <= n for b in batches):
         raise ValueError(f"batch sizes must lie in 1..n = {n}, not {batches}")
     shape = (len(batches), len(seeds))
+    lrs = np.broadcast_to(np.asarray(lr_full, dtype=float), (len(seeds),))
     out = {k: np.zeros(shape) for k in ("iterations", "distance")}
     for a, b in enumerate(batches):
         for c, s in enumerate(seeds):
@@ -388,7 +390,7 @@ def batch_size_runs(X, y, *, m: int, depth: int, batches, seeds, lr_full: float,
                            device=device, dtype=X.dtype)
             with torch.no_grad():
                 F0 = float(loss_value(net(X.to(net.device)), as_tensor(y).to(net.device), "square"))
-            h = train(net, X, y, lr=lr_full * b / n, steps=max_steps,
+            h = train(net, X, y, lr=float(lrs[c]) * b / n, steps=max_steps,
                       batch_size=None if b == n else b, sampling=sampling,
                       record=("loss", "radius"), until={"loss": target * F0}, seed=s,
                       progress=False)
