@@ -45,3 +45,19 @@ def onoff_summary(P0, P1) -> dict:
             "mean |#on - #off|": imb, "random signs": rand,
             "ratio": imb / rand if rand > 0 else float("nan"),
             "share of off-flips": float(off.sum() / max(sum(N), 1))}
+
+
+def drift_split(P0, P1, X) -> tuple:
+    """Chapter 9: the kernel drift of Du et al.'s net with a fixed (a_r = +-1), split into its
+    diagonal and off-diagonal parts. With H = J J^T, H_ij = (1/m) sum_r P_ir P_jr x_i^T x_j
+    (P the (n, m) boolean patterns 1{w_r^T x_i >= 0}), Delta H = H(P1) - H(P0) = D + O with
+    D its diagonal. Returns (||D||_2 / ||H(P0)||_2, ||O||_2 / ||H(P0)||_2), spectral norms."""
+    X = torch.as_tensor(X, dtype=torch.float64)
+    G = X @ X.T
+    H0, H1 = ((torch.as_tensor(P, dtype=torch.float64) @ torch.as_tensor(P, dtype=torch.float64).T)
+              * G / P0.shape[1] for P in (P0, P1))
+    dH = H1 - H0
+    D = torch.diag(dH.diagonal())
+    n0 = torch.linalg.matrix_norm(H0, 2)
+    return (float(torch.linalg.matrix_norm(D, 2) / n0),
+            float(torch.linalg.matrix_norm(dH - D, 2) / n0))
