@@ -122,3 +122,26 @@ def large_step_runs(X, y, *, lr: float, width: int, steps: int, seeds) -> dict:
         out["worst"].append(float(loss.max() / loss[0]))
         out["final"].append(float(loss[-1] / loss[0]))
     return {k: np.array(v) for k, v in out.items()}
+
+
+def push_drift_norms(X, rho: float, *, m: int, seeds, device="cpu") -> dict:
+    """Chapter 4, where the slack of Lemma 3.2 (Du et al. 2019a) lies. Move every neuron of
+    ``TwoLayerReLU(d, m, seed=s)`` by ``rho * closest_hyperplane_push`` and return, per seed s
+    (numpy arrays), three sizes of D = H(W) - H(0), unscaled: ``entry_sum`` = sum_ij |D_ij|,
+    ``frobenius`` = ||D||_F and ``spectral`` = ||D||_2, so spectral <= frobenius <= entry_sum;
+    and ``bound`` = sum_ij (1/m)(|S_i^perp| + |S_j^perp|) = (2n/m) sum_i |S_i^perp(rho)|, the
+    proof's entrywise bound summed over the n^2 entries."""
+    X = check_inputs(X).to(device)
+    n, d = X.shape
+    out = {k: [] for k in ("entry_sum", "frobenius", "spectral", "bound")}
+    for s in seeds:
+        net = TwoLayerReLU(d, m, seed=s, device=device, dtype=X.dtype)
+        H0, W0 = gram_matrix(net, X), net.W.detach().clone()
+        with torch.no_grad():
+            net.W.copy_(W0 + rho * closest_hyperplane_push(W0, X))
+        D = gram_matrix(net, X) - H0
+        out["entry_sum"].append(float(D.abs().sum()))
+        out["frobenius"].append(float(torch.linalg.matrix_norm(D, "fro")))
+        out["spectral"].append(float(torch.linalg.matrix_norm(D, 2)))
+        out["bound"].append(2 * n / m * float(((X @ W0.T).abs() <= rho).sum()))
+    return {k: np.array(v) for k, v in out.items()}
