@@ -23,6 +23,11 @@ def test_push_drift_norms_match_a_direct_gram_and_are_ordered():
         D = _gram_direct(W0 + rho * closest_hyperplane_push(W0, X), X) - _gram_direct(W0, X)
         assert np.isclose(out["entry_sum"][j], float(D.abs().sum()), rtol=1e-10)
         assert np.isclose(out["spectral"][j], float(torch.linalg.matrix_norm(D, 2)), rtol=1e-10)
+        assert np.isclose(out["frobenius"][j], float(D.pow(2).sum().sqrt()), rtol=1e-10)
+        # the proof's entry bound summed over all (i, j): (1/m)(|S_i^perp| + |S_j^perp|) each
+        S = ((X @ W0.T).abs() <= rho).sum(1).double()          # |S_i^perp| per input
+        bound = sum(float(S[i] + S[k]) / m for i in range(len(S)) for k in range(len(S)))
+        assert np.isclose(out["bound"][j], bound, rtol=1e-12)
     # ||.||_2 <= ||.||_F <= sum |.| <= the proof's summed entry bound (Lemma 3.2)
     assert np.all(out["spectral"] <= out["frobenius"] * (1 + 1e-12))
     assert np.all(out["frobenius"] <= out["entry_sum"] * (1 + 1e-12))
