@@ -317,13 +317,9 @@ def test_run_tracker_needs_the_initialization_first():
 def test_chapter_13_14_plots_return_figures():
     import matplotlib.pyplot as plt
     X, y = _toy(n=16, phi=0.4)
-    figs = [plots.separation_demo(0.5, width=16, n=16, d=5, steps=20),
-            plots.gd_vs_sgd(4, 16, X=X, y=y, steps=10)]
-    g = zero_error_grid(X, y, widths=[16], batch_sizes=[None, 8], seeds=[0, 1], steps=200)
-    figs.append(plots.zero_error_grid_plot(g))
     hs = [run_classifier(X, y, width=16, seed=s, steps=10, record=("loss", "error"))[1]
           for s in range(2)]
-    figs.append(plots.loss_error_band({"GD": hs}))
+    figs = [plots.loss_error_band({"GD": hs})]
     assert all(isinstance(f, plt.Figure) for f in figs)
     plt.close("all")
 

@@ -20,16 +20,6 @@ def test_sweep_loss_curves_one_line_per_width_and_seed():
     plt.close(fig)
 
 
-def test_sweep_loss_bands_draws_the_median_and_the_band_per_width():
-    X, y = sphere_data(8, 3, seed=0)
-    res = sweep([2, 16], [0, 1, 2], X, y, lr=0.2, steps=5, device="cpu")
-    fig = plots.sweep_loss_bands(res)
-    ax = fig.axes[0]
-    assert len(ax.lines) == 2 and len(ax.collections) == 2
-    np.testing.assert_allclose(ax.lines[1].get_ydata(), np.median(res.loss[1], axis=0))
-    plt.close(fig)
-
-
 def test_path_loss_draws_the_chord_between_the_ends():
     fig = plots.path_loss([0, 0.5, 1], [1.0, 5.0, 2.0])
     chord = fig.axes[0].lines[1]

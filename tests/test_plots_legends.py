@@ -59,19 +59,6 @@ def _figure1_result():
                            lambda0=0.5, loss=ones, flips=ones, radius=ones, lambda_min=ones)
 
 
-def _zero_error_grid():
-    stable = np.array([[[3.0, 4.0], [5.0, np.nan]], [[2.0, 3.0], [4.0, 6.0]]])
-    return SimpleNamespace(widths=[8, 16], batch_sizes=[None, 2], seeds=[0, 1], n=4, steps=10,
-                           budget=None, stable=stable, epochs=stable / 2)
-
-
-def _label_noise():
-    from overparam.generalization import LabelNoiseResult
-    rows = [LabelNoiseResult(fraction=f, complexity=1 + f, train_loss=0.0, train_error=f / 4,
-                             test_error=f / 2, distance=1.0) for f in (0.0, 0.5, 1.0)]
-    return rows, rows[1]
-
-
 def _tracks():
     return [dict(loss=np.array([1.0, 0.5, 0.2]), all=np.array([1.0, 0.5, 0.3]) * s,
                  last=np.array([0.5, 0.2, 0.1]) * s, dloss_sum=np.array([-1.0, -0.5, -0.2]))
@@ -93,12 +80,6 @@ def _linearization_slice():
                                      steps=2)
 
 
-def _gd_vs_sgd():
-    from overparam.classification import phi_separated_data
-    X, y = phi_separated_data(8, 4, 0.3, kind="xor", seed=0, mu=0.5)
-    return plots.gd_vs_sgd(2, 16, X=X, y=y, steps=6)
-
-
 TW = np.logspace(1, 6, 6)
 SKELETON = SimpleNamespace(crossing_width=lambda: 1e4, path_bound=lambda m: 1 / np.sqrt(m),
                            validity_radius=lambda m: 1e-3 + 0 * m)
@@ -110,27 +91,18 @@ DEPTH_SUMMARY = dict(off_min=[0.2] * 3, off_max=[0.3] * 3, lam_min=[1.0] * 3,
 CALLS = {
     "loss_curves": lambda: plots.loss_curves([H1, H2], ["GD", "SGD"]),
     "sweep_loss_curves": lambda: plots.sweep_loss_curves(_sweep_result()),
-    "sweep_loss_bands": lambda: plots.sweep_loss_bands(_sweep_result()),
     "path_loss": lambda: plots.path_loss([0.0, 0.5, 1.0], [1.0, 3.0, 2.0]),
     "gd_step_check": lambda: plots.gd_step_check(
         __import__("overparam.models", fromlist=["TwoLayerReLU"]).TwoLayerReLU(
             3, 20, seed=0, device="cpu"), *_sphere(), 1e-2),
     "lambda0_vs_angle": lambda: plots.lambda0_vs_angle(6, 3, 10.0),
     "loss_and_error": lambda: plots.loss_and_error([H1, H2], ["GD", "SGD"]),
-    "separation_demo": lambda: plots.separation_demo(0.3, width=16, n=8, d=4, steps=6),
-    "gd_vs_sgd": _gd_vs_sgd,
-    "zero_error_grid_plot": lambda: plots.zero_error_grid_plot(_zero_error_grid()),
     "figure1": lambda: plots.figure1(_figure1_result()),
     "figure1 (loss and lambda_min panels)": lambda: plots.figure1(
         _figure1_result(), panels=("loss", "lambda_min")),
     "step_size_demo": lambda: plots.step_size_demo(*_sphere(), lr_scale=0.5, width=50, steps=5),
     "both_layers_demo": lambda: plots.both_layers_demo(*_sphere(), width=50, lr=0.1, steps=5),
     "linearization_slice": _linearization_slice,
-    "lazy_panels": lambda: plots.lazy_panels(
-        [SimpleNamespace(alpha=a, weight_move=0.1, steps=np.arange(3), loss=[1, 0.5, 0.2],
-                         radius=[0, 0.1, 0.2], kernel_drift=[0, 0.1, 0.1], flips=[0, 0.1, 0.1])
-         for a in (1.0, 10.0)]),
-    "label_noise_plot": lambda: plots.label_noise_plot(*_label_noise()),
     "norm_profile": lambda: plots.norm_profile(3, m=16, n=3),
     "sign_changes_per_layer": lambda: plots.sign_changes_per_layer(0.1, 2, m=16, n=3),
     "band_fit": lambda: plots.band_fit(X4, Y)[0],
@@ -144,12 +116,9 @@ CALLS = {
         [10, 100, 1000, 10000], Y.T, theory_widths=TW, tau_lemmas=TW, tau_proofs=TW,
         path_bound=TW, run_bound=2 * Y.T),
     "skeleton_plot": lambda: plots.skeleton_plot(SKELETON, [10, 100, 1000, 10000], Y),
-    "separation_through_layers": lambda: plots.separation_through_layers(
-        {8: Y.T, 16: 2 * Y.T}, [1.0, 0.9, 0.8, 0.7], [1.0, 0.9, 0.8, 0.7]),
     "depth_kernel_plot": lambda: plots.depth_kernel_plot([1, 2, 4], DEPTH_SUMMARY, 4),
     "depth_generalization_plot": lambda: plots.depth_generalization_plot(
         [1, 2, 4, 8], Y, [1.0, 1.1], 2 * Y),
-    "fluctuation_plot": lambda: plots.fluctuation_plot([1, 2, 4, 8], {8: Y, 16: 2 * Y}),
     "batch_size_plot": lambda: plots.batch_size_plot(
         [1, 2, 4, 8], dict(iterations=10 * Y, distance=Y)),
 }
@@ -160,7 +129,6 @@ NOT_FIGURES = {
     "legend": "the legend helper itself (tested below)",
     "seed_slopes": "computes slopes, draws nothing",
     "gram_vs_limit": "heatmaps, no curves",
-    "deep_gd_run": "one curve and a bar chart, each alone on its axes",
     "seed_band": "a building block whose caller draws the legend (tested below)",
     "median_band": "a building block whose caller draws the legend (tested below)",
 }

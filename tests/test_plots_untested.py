@@ -144,85 +144,6 @@ def test_linearization_slice_without_training_points():
     assert "training points" not in legend_texts(fig.axes[0])
 
 
-# --- lazy_panels (Chapter 9) -------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def lazy_runs():
-    from overparam.data import sphere_data
-    from overparam.kernels import h_infinity, lambda_max
-    from overparam.scaling import lazy_run
-
-    X, y = sphere_data(8, 3, seed=0, labels="teacher")
-    lr = 1.0 / lambda_max(h_infinity(X))
-    return [lazy_run(X, y, m=10, alpha=a, lr=lr, steps=20, seed=0, record_every=5)
-            for a in (0.1, 1.0, 10.0)]
-
-
-def test_lazy_panels_draws_each_run_in_four_panels(lazy_runs):
-    fig = plots.lazy_panels(lazy_runs)
-    assert len(fig.axes) == 4
-    names = ("loss", "radius", "kernel_drift", "flips")
-    assert [ax.get_yscale() for ax in fig.axes] == ["log", "log", "linear", "linear"]
-    for ax, name in zip(fig.axes, names):
-        assert len(ax.lines) == len(lazy_runs)
-        assert "step" in ax.get_xlabel()
-        for line, r in zip(ax.lines, lazy_runs):
-            vals, steps = np.asarray(getattr(r, name), float), np.asarray(r.steps)
-            if ax.get_yscale() == "log":
-                steps, vals = steps[vals > 0], vals[vals > 0]
-            np.testing.assert_allclose(line.get_xdata(), steps)
-            np.testing.assert_allclose(line.get_ydata(), vals)
-    # the radius is 0 at step 0: the log panel starts at the first recorded step after it
-    assert all(r.radius[0] == 0 for r in lazy_runs)
-    assert fig.axes[1].lines[0].get_xdata()[0] == lazy_runs[0].steps[1]
-    assert "max_r" in fig.axes[1].get_title() and "H(0)" in fig.axes[2].get_title()
-    labels = legend_texts(fig.axes[0])
-    assert [ax.get_legend() for ax in fig.axes[1:]] == [None] * 3
-    for lab, r in zip(labels, lazy_runs):
-        assert f"{r.alpha:.3g}" in lab and f"{r.weight_move:.2g}" in lab
-
-
-def test_lazy_panels_uses_the_given_labels(lazy_runs):
-    fig = plots.lazy_panels(lazy_runs[:2], labels=["lazy", "active"])
-    assert legend_texts(fig.axes[0]) == ["lazy", "active"]
-    assert all(len(ax.lines) == 2 for ax in fig.axes)
-
-
-# --- label_noise_plot (Chapter 15) -------------------------------------------------------------
-def _label_noise_results():
-    from overparam.generalization import LabelNoiseResult
-
-    rows = [(0.5, 2.0, 0.3, 0.1), (0.0, 1.0, 0.1, 0.0), (1.0, 3.0, 0.5, 0.2)]  # unsorted
-    return [LabelNoiseResult(fraction=f, complexity=c, train_loss=0.0, train_error=tr,
-                             test_error=te, distance=1.0) for f, c, te, tr in rows]
-
-
-def test_label_noise_plot_sorts_by_fraction_and_stars_the_current_run():
-    from overparam.generalization import LabelNoiseResult
-
-    current = LabelNoiseResult(fraction=0.25, complexity=1.7, train_loss=0.0, train_error=0.05,
-                               test_error=0.2, distance=1.0)
-    fig = plots.label_noise_plot(_label_noise_results(), current=current)
-    a1, a2 = fig.axes
-    comp, star1 = a1.lines
-    test, train, star2 = a2.lines
-    for line in (comp, test, train):
-        np.testing.assert_array_equal(line.get_xdata(), [0.0, 0.5, 1.0])
-    np.testing.assert_array_equal(comp.get_ydata(), [1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(test.get_ydata(), [0.1, 0.3, 0.5])
-    np.testing.assert_array_equal(train.get_ydata(), [0.0, 0.1, 0.2])
-    assert (list(star1.get_xdata()), list(star1.get_ydata())) == ([0.25], [1.7])
-    assert (list(star2.get_xdata()), list(star2.get_ydata())) == ([0.25], [0.2])
-    assert star1.get_marker() == star2.get_marker() == "*"
-    assert "H^\\infty" in a1.get_ylabel() and "random labels" in a1.get_xlabel()
-    assert legend_texts(a2) == ["test error (true labels)", "training error", "this run"]
-
-
-def test_label_noise_plot_without_current_run():
-    fig = plots.label_noise_plot(_label_noise_results())
-    assert [len(ax.lines) for ax in fig.axes] == [1, 2]
-    assert "this run" not in legend_texts(fig.axes[1])
-
-
 # --- gradient_bound_trajectories and implied_constant_plot (Chapter 13) ------------------------
 def test_gradient_bound_trajectories_three_curves_per_seed_and_the_bound():
     from overparam.classification import RunTracker, phi_separated_data, run_classifier
@@ -340,42 +261,11 @@ def test_path_vs_region_without_run_bound():
     assert not any("Lemma 5.5" in t for t in legend_texts(ax))
 
 
-# --- Chapter 12: separation, depth kernel, depth generalization, fluctuations ------------------
+# --- Chapter 12: depth kernel, depth generalization ------------------
 @pytest.fixture(scope="module")
 def azls():
     from overparam.deep import azls_data
     return azls_data(6, 8, seed=0)
-
-
-def test_separation_through_layers_draws_medians_prediction_and_law(azls):
-    from overparam.data import separation
-    from overparam.deep import (min_offdiagonal, predicted_distances, representation_distances,
-                                separation_decay)
-    from overparam.models import DeepReLU
-
-    X, _ = azls
-    depth = 4                                   # as the lesson (depth 32, widths 128, 512)
-    measured = {m: np.array([min_offdiagonal(representation_distances(
-        DeepReLU(8, m, depth, parameterization="allen_zhu", seed=s, device="cpu"), X))
-        for s in range(3)]) for m in (16, 64)}
-    pred = min_offdiagonal(predicted_distances(X, depth + 1))
-    law = separation_decay(separation(X), np.arange(1, depth + 2))
-    fig = plots.separation_through_layers(measured, pred, law)
-    ax = fig.axes[0]
-    layers = np.arange(depth + 1)
-    assert len(ax.lines) == 4 and len(ax.collections) == 2
-    for k, (m, D) in enumerate(measured.items()):
-        line = line_labelled(ax, f"$m$ = {m}")
-        np.testing.assert_array_equal(line.get_xdata(), layers)
-        np.testing.assert_allclose(line.get_ydata(), np.median(D, axis=0))
-        np.testing.assert_allclose(band_at(ax, k, layers), np.stack([D.min(0), D.max(0)], 1))
-    predicted = line_labelled(ax, r"\kappa_1")
-    derived = line_labelled(ax, "derived")
-    np.testing.assert_allclose(predicted.get_ydata(), pred)
-    np.testing.assert_allclose(derived.get_ydata(), law)
-    assert derived.get_linestyle() == "--" and predicted.get_linestyle() == "-"
-    np.testing.assert_array_equal(derived.get_xdata(), layers)
-    assert "layer" in ax.get_xlabel()
 
 
 def test_depth_kernel_plot_draws_the_summary_and_its_limits(azls):
@@ -427,25 +317,3 @@ def test_depth_generalization_plot_draws_medians_bands_and_the_constant():
     assert "constant" in constant.get_label() and "test error" in err.get_label()
     assert ax.get_xscale() == "log"
 
-
-def test_fluctuation_plot_one_band_per_width_against_depth_over_width():
-    from overparam.deep import azls_data, ntk_fluctuation
-
-    X, _ = azls_data(5, 8, seed=0)
-    depths = [1, 2, 4]
-    fluct = {m: ntk_fluctuation(X, depths=depths, widths=[m], seeds=range(3))[0]
-             for m in (8, 32)}                                  # (len(depths), seeds) each
-    fig = plots.fluctuation_plot(depths, fluct)
-    ax = fig.axes[0]
-    assert len(ax.lines) == 2 and len(ax.collections) == 2
-    for k, (m, F) in enumerate(fluct.items()):
-        line = ax.lines[k]
-        x = np.array(depths, float) / m
-        np.testing.assert_allclose(line.get_xdata(), x)
-        np.testing.assert_allclose(line.get_ydata(), np.median(F, axis=1))
-        np.testing.assert_allclose(band_at(ax, k, x), np.stack([F.min(1), F.max(1)], 1))
-        assert f"$m$ = {m}" == line.get_label()
-    assert ax.get_xscale() == ax.get_yscale() == "log"
-    assert "L/m" in ax.get_xlabel()
-    # plain tick labels, no 10^k
-    assert all("10^" not in t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels())

@@ -185,24 +185,6 @@ def gram_vs_limit(model, X, *, axes=None):
     return fig
 
 
-def sweep_loss_bands(result, *, ax=None, title=None):
-    """Chapter 1: the training loss of a ``sweep.SweepResult`` against the step, one colour per
-    width: the median over its seeds and the min-max band."""
-    fig, ax = new_axes(ax)
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(result.widths)))
-    for i, (m, c) in enumerate(zip(result.widths, colors)):
-        seed_band(ax, result.steps, np.maximum(result.loss[i], 1e-30), color=c, lw=1.4,
-                  alpha=0.2, label=f"$m = {m}$", band_label=f"$m = {m}$")
-    ax.set_yscale("log")
-    ax.set_xlabel(r"step $k$")
-    ax.set_ylabel(r"training loss $L(W(k))$")
-    legend(ax, fontsize="small", ncol=2, title=f"median, min-max over {len(result.seeds)} seeds",
-           title_fontsize="small")
-    if title:
-        ax.set_title(title)
-    return fig
-
-
 # --- Chapters 13-14 ---
 def loss_and_error(histories, labels=None, *, title=None, mark_zero_error=True):
     """Chapters 13-14: each History's training loss (log scale, left) and training error
@@ -223,74 +205,6 @@ def loss_and_error(histories, labels=None, *, title=None, mark_zero_error=True):
         legend(ax_err, fontsize="small")
     if title:
         fig.suptitle(title, fontsize="medium")
-    return fig
-
-
-def separation_demo(phi, *, width=128, depth=2, n=64, d=10, kind="xor", steps=300, seed=0):
-    """Chapter 13 widget: GD with the logistic loss on ``phi_separated_data(n, d, phi)`` for a
-    ``DeepReLU(parameterization="zou")`` of the given width; loss and error curves, with the
-    steps to zero training error and the distance travelled max_l ||W_l - W_l(0)||_F in the
-    title."""
-    from .classification import (distance_travelled, phi_separated_data, run_classifier,
-                                 steps_to_error)
-    X, y = phi_separated_data(n, d, phi, kind=kind, seed=seed)
-    _, h = run_classifier(X, y, width=width, depth=depth, steps=steps, seed=seed)
-    k = steps_to_error(h)
-    reached = f"zero error at step {k}" if k is not None else f"error > 0 after {steps} steps"
-    return loss_and_error([h], [f"GD, m = {width}"],
-                          title=f"phi = {phi:.3g}, m = {width}: {reached}, "
-                                f"distance travelled {distance_travelled(h):.3g}")
-
-
-def gd_vs_sgd(batch_size, width, *, X, y, depth=2, steps=150, seed=0):
-    """Chapter 14 widget: GD and SGD with batch size ``batch_size`` on the same data and the
-    same initialization of a ``DeepReLU(parameterization="zou")`` of the given width (same step
-    size, ``run_classifier``'s default); loss and error curves of both."""
-    from .classification import run_classifier
-    hists, labels = [], []
-    for b in (None, batch_size):
-        _, h = run_classifier(X, y, width=width, depth=depth, batch_size=b, steps=steps,
-                              seed=seed)
-        hists.append(h)
-        labels.append("GD" if b is None else f"SGD, b = {b}")
-    return loss_and_error(hists, labels, title=f"m = {width}")
-
-
-def zero_error_grid_plot(grid):
-    """Chapter 14: from a ``classification.zero_error_grid`` result, the iterations after which
-    the training error stays zero (left) and the same in epochs (right) against the batch size,
-    one line per width: median over all seeds and min-max band, a run that did not settle
-    within its budget counted at the budget (the dotted line: ">budget"); the number of runs
-    that settled is written next to each point. GD is plotted at b = n."""
-    fig, (ax_it, ax_ep) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
-    bs = [grid.n if b is None else b for b in grid.batch_sizes]
-    budget = np.asarray(grid.budget if grid.budget is not None
-                        else [grid.steps] * len(bs), dtype=float)
-    budget_ep = budget * np.asarray(bs, dtype=float) / grid.n
-    for i, m in enumerate(grid.widths):
-        st = np.where(np.isfinite(grid.stable[i]), grid.stable[i], budget[:, None])
-        ep = np.where(np.isfinite(grid.epochs[i]), grid.epochs[i], budget_ep[:, None])
-        seed_band(ax_it, bs, st.T, marker="o", label=f"m = {m}", color=f"C{i}",
-                  band_label=f"m = {m}")
-        seed_band(ax_ep, bs, ep.T, marker="o", label=f"m = {m}", color=f"C{i}",
-                  band_label=f"m = {m}")
-        for j, b in enumerate(bs):
-            k = int(np.isfinite(grid.stable[i, j]).sum())
-            for ax, v in ((ax_it, np.median(st[j])), (ax_ep, np.median(ep[j]))):
-                ax.annotate(f"{k}/{len(grid.seeds)}", (b, v), xytext=(4, 6 - 14 * i),
-                            textcoords="offset points", fontsize="x-small", color=f"C{i}")
-    ax_it.plot(bs, budget, "k:", lw=1, label="budget (not settled)")
-    ax_ep.plot(bs, budget_ep, "k:", lw=1, label="budget (not settled)")
-    for ax, name in ((ax_it, "iterations"), (ax_ep, r"epochs ($kB/n$)")):
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xticks(bs, [str(b) for b in bs])
-        ax.yaxis.set_major_locator(plt.LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set_xlabel(r"batch size $B$ ($B = n$ is GD)")
-        ax.set_ylabel(name + " until the error stays 0")
-        legend(ax, fontsize="x-small")
     return fig
 
 
@@ -414,7 +328,7 @@ def both_layers_demo(X, y, *, width, lr, steps=100, seed=0, ax=None):
     return fig
 
 
-# --- Chapters 8, 9, 15 ---
+# --- Chapter 8 ---
 def linearization_slice(m, X, y, X_test, t_test, *, t_train=None, lr, steps, depth=1, seed=0,
                         ax=None):
     """Chapter 8: on a 1-D slice of the sphere (test inputs at angles ``t_test``), the trained
@@ -442,59 +356,6 @@ def linearization_slice(m, X, y, X_test, t_test, *, t_train=None, lr, steps, dep
     ax.set_xlabel(r"angle $t$ of $x = (\cos t, \sin t)$")
     ax.set_ylabel(r"output $f(x)$")
     ax.legend(fontsize="x-small", loc="best")
-    return fig
-
-
-def lazy_panels(runs, labels=None):
-    """Chapter 9: for each ``scaling.LazyRun``, the loss 1/2 ||alpha f - y||^2 (the recorded
-    1/2-sum loss, not L_alpha = that divided by alpha^2), the radius max_r ||w_r - w_r(0)||,
-    the relative kernel drift and the fraction of flipped activation patterns against the step,
-    in four panels. Returns the figure."""
-    runs = list(runs)
-    labels = labels or [rf"$\alpha$ = {r.alpha:.3g}: $\|W-W(0)\|/\|W(0)\|$ = {r.weight_move:.2g}"
-                        for r in runs]
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.0), layout="constrained")
-    panels = [("loss", r"loss $\frac{1}{2}\|\alpha f - y\|^2$", True),   # train's loss, not L_alpha
-              ("radius", r"$\max_r \|w_r(k) - w_r(0)\|$", True),
-              ("kernel_drift", r"$\|H(k) - H(0)\|_2 / \|H(0)\|_2$", False),
-              ("flips", "fraction of patterns changed", False)]
-    for ax, (name, title, logy) in zip(axes, panels):
-        for r, lab in zip(runs, labels):
-            vals, steps = np.asarray(getattr(r, name), float), np.asarray(r.steps)
-            if logy:                      # a log axis cannot show the zero radius at step 0
-                keep = vals > 0
-                vals, steps = vals[keep], steps[keep]
-            ax.plot(steps, vals, label=lab)
-        if logy:
-            ax.set_yscale("log")
-        ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("step $k$")
-    axes[0].legend(fontsize="x-small")
-    return fig
-
-
-def label_noise_plot(results, current=None):
-    """Chapter 15: Arora et al.'s quantity sqrt(y^T (H^infty)^{-1} y / n) and the test error of
-    the trained net against the fraction of random labels (``generalization.LabelNoiseResult``
-    list); ``current`` (one more result) is highlighted. Returns the figure."""
-    results = sorted(results, key=lambda r: r.fraction)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
-    f = [r.fraction for r in results]
-    a1.plot(f, [r.complexity for r in results], "o-", label="Arora et al.'s quantity")
-    a2.plot(f, [r.test_error for r in results], "o-", label="test error (true labels)")
-    a2.plot(f, [r.train_error for r in results], "s--", label="training error")
-    if current is not None:
-        a1.plot([current.fraction], [current.complexity], "*", ms=16, color="C3",
-                label="this run")
-        a2.plot([current.fraction], [current.test_error], "*", ms=16, color="C3",
-                label="this run")
-    a1.set_xlabel("fraction of random labels")
-    a1.set_ylabel(r"$\sqrt{y^\top (H^\infty)^{-1} y / n}$")
-    a2.set_xlabel("fraction of random labels")
-    a2.set_ylabel("error")
-    if current is not None:
-        a1.legend(fontsize="x-small")
-    a2.legend(fontsize="x-small")
     return fig
 
 
@@ -547,30 +408,6 @@ def sign_changes_per_layer(omega: float = 0.1, depth: int = 4, *, m: int = 256, 
     ax.set_ylabel("sign changes")
     ax.set_title(f"omega = {omega:g}, m = {m}")
     ax.legend(fontsize="small")
-    return fig
-
-
-def deep_gd_run(depth: int = 3, log2_width: int = 8, *, n: int = 10, steps: int = 150,
-                seed: int = 0, axes=None):
-    """Chapter 12 widget: GD on ``DeepReLU("allen_zhu")`` (width 2^log2_width, depth L) on
-    ``deep.azls_data``, step size 1/lambda_max of the empirical NTK at init
-    (``train.suggested_lr``); left: the loss; right: ||W_l(k) - W_l(0)||_F per layer at the end."""
-    from .deep import azls_data
-    from .models import DeepReLU
-    from .train import suggested_lr, train
-
-    X, y = azls_data(n, 8, seed=seed)
-    m = 2 ** int(log2_width)
-    net = DeepReLU(8, m, int(depth), parameterization="allen_zhu", seed=seed, device="cpu")
-    lr = suggested_lr(net, X)["stable"]
-    h = train(net, X, y, lr=lr, steps=steps, record=("loss", "radius"), record_every=5)
-    if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
-    fig = axes[0].figure
-    loss_curves([h], ax=axes[0], title=f"L = {int(depth)}, m = {m}")
-    axes[1].bar(np.arange(1, int(depth) + 1), h.radius[-1])
-    axes[1].set_xlabel("layer l")
-    axes[1].set_ylabel(r"$\|W_l(k) - W_l(0)\|_F$ at the end")
     return fig
 
 
@@ -783,7 +620,7 @@ def path_vs_region(widths, measured, *, theory_widths, tau_lemmas, tau_proofs, p
     return fig
 
 
-# --- Chapter 12 (Allen-Zhu et al.): the skeleton, separation, depth, batch size ---------------
+# --- Chapter 12 (Allen-Zhu et al.): the skeleton, depth, batch size -------------------------
 def skeleton_plot(bounds, widths, arc, *, ax=None):
     """Chapter 12: against the width m (log-log), the lemmas' validity radius
     ``bounds.validity_radius(m)`` (step 1), the proof's path bound ``bounds.path_bound(m)``
@@ -813,27 +650,6 @@ def skeleton_plot(bounds, widths, arc, *, ax=None):
     ax.set_xlabel(r"width $m$")
     ax.set_ylabel(r"distance from $W(0)$")
     legend(ax, fontsize="x-small", loc="lower left")
-    return fig
-
-
-def separation_through_layers(measured: dict, predicted, closed_form, *, ax=None):
-    """Chapter 12: the smallest normalized distance between two inputs' hidden vectors
-    h_{i,l} against the layer l: measured at each width of ``measured`` ({m: (seeds, layers)},
-    median and band), the infinite-width kappa_1 iteration ``predicted`` and the derived law
-    ``closed_form`` (both of length ``layers``). h_{i,l} follows l + 1 ReLUs (h_{i,0} =
-    relu(A x_i)), so at layer l the law is delta / (1 + (l + 1) delta/(3 pi)), delta the
-    inputs' distance (``deep.separation_decay(delta, l + 1)``)."""
-    fig, ax = new_axes(ax)
-    layers = np.arange(len(predicted))
-    for k, (m, D) in enumerate(measured.items()):
-        seed_band(ax, layers, D, color=f"C{k}", label=f"measured, $m$ = {m}",
-                  band_label=f"measured, $m$ = {m}")
-    ax.plot(layers, predicted, "k-", lw=1, label=r"$m \to \infty$ ($\kappa_1$ iterated)")
-    ax.plot(layers, closed_form, "k--", lw=1,
-            label=r"$\delta/(1 + (l+1)\,\delta/(3\pi))$ (derived)")
-    ax.set_xlabel(r"layer $l$")
-    ax.set_ylabel(r"$\min_{i\neq j}$ distance of $h_{i,l}/\|h_{i,l}\|$")
-    legend(ax, fontsize="x-small")
     return fig
 
 
@@ -885,23 +701,6 @@ def depth_generalization_plot(depths, test_mse, constant_mse, prediction_std, *,
     return fig
 
 
-def fluctuation_plot(depths, fluct: dict, *, ax=None):
-    """Chapter 12: relative deviation ||NTK_m - Theta^L||_F/||Theta^L||_F against L/m, one
-    median-and-band curve per width ({m: (len(depths), seeds)}, ``deep.ntk_fluctuation``)."""
-    fig, ax = new_axes(ax)
-    for k, (m, F) in enumerate(fluct.items()):
-        seed_band(ax, np.asarray(depths, float) / m, np.asarray(F).T, color=f"C{k}", marker="o",
-                  label=f"$m$ = {m}", band_label=f"$m$ = {m}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    _plain_log_ticks(ax.xaxis, [0.001, 0.01, 0.1, 1, 10, 100])
-    _plain_log_ticks(ax.yaxis, [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
-    ax.set_xlabel(r"$L/m$")
-    ax.set_ylabel(r"$\|\mathrm{NTK}_m - \Theta^{(L)}\|_F/\|\Theta^{(L)}\|_F$")
-    legend(ax, fontsize="x-small")
-    return fig
-
-
 def _plain_log_ticks(axis, candidates):
     """Chapter 12: on a log axis, label only those of ``candidates`` inside the data range, as
     plain numbers (no mixed 10^k and minor labels); at least two are kept."""
@@ -941,7 +740,6 @@ def batch_size_plot(batches, runs: dict):
     axes[1].set_ylabel(r"$\max_l\|W_l - W_l(0)\|_F$ at the target")
     legend(axes[1], fontsize="x-small")
     return fig
-
 
 
 def _path_zoom_panel(ax, widths, measured, slope: float = -0.5):
