@@ -4,7 +4,8 @@
 Chapter 1 shows that the training loss of ``TwoLayerReLU`` is not convex: two global minima
 (a trained network and the same network with its hidden neurons relabelled) are joined by a
 straight segment along which the loss rises. Chapter 2 checks the dynamics of the predictions,
-du/dt = H(t)(y - u) (Du et al. 2019, eq. (7)), on one gradient step.
+du/dt = H(t)(y - u) (Du et al. 2019, eq. (7)), on one gradient step (its one-step
+version, chapter 2's eq. (7')).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def loss_along_path(model_a, model_b, X, y, ts=None, *, loss: str = "square") ->
 
 def gd_step_prediction(model, X, y, lr: float):
     """One full-batch GD step on a ``TwoLayerReLU`` and what eq. (7) of Du et al. (2019)
-    predicts for it (Chapter 2).
+    predicts for it (Chapter 2's eq. (7'), the one-step version of eq. (7)).
 
     Gradient flow gives du/dt = H(t)(y - u) (eq. (7), H of eq. (6) from
     ``kernels.gram_matrix``); one step of size eta therefore changes the predictions by about
@@ -272,10 +273,10 @@ def kink_flip(model, X, y, r: float, support, *, layer: int = 1, example: int | 
     return {model.layer_names[k]: r * torch.outer(u, h / h.norm())}
 
 
-# --- Chapter 2: how far one GD step is from eq. (7) -------------------------------------------
+# --- Chapter 2: how far one GD step is from eq. (7') ------------------------------------------
 def step_error(actual, predicted, u):
-    """The error of eq. (7) of Du et al. (2019) on one GD step (Chapter 2), from the actual and
-    predicted changes of the predictions (``gd_step_prediction``) and the predictions ``u`` before
+    """The error of eq. (7') (chapter 2: eq. (7) of Du et al. (2019) for one GD step), from the
+    actual and predicted changes of the predictions (``gd_step_prediction``) and the predictions ``u`` before
     the step. With e = actual - predicted, returns ``(rel, units, corr)``:
 
     - ``rel = ||e|| / ||predicted||``, the relative error;

@@ -94,7 +94,8 @@ def path_loss(ts, losses, *, ax=None, label="loss on the straight path", title=N
 
 def gd_step_check(model, X, y, lr, *, ax=None):
     """Chapter 2: the actual change of the predictions in one GD step against Du et al.'s
-    prediction -eta H(k)(u(k) - y) (eq. (7) discretized; ``landscape.gd_step_prediction``).
+    prediction -eta H(k)(u(k) - y) (eq. (7'), eq. (7) for one step;
+    ``landscape.gd_step_prediction``).
     The title gives the relative error, the flipped patterns per input (out of m) and, when a
     pattern flipped, Pearson's correlation of the error with the predicted change."""
     from .landscape import gd_step_prediction
