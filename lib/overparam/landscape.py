@@ -276,8 +276,8 @@ def kink_flip(model, X, y, r: float, support, *, layer: int = 1, example: int | 
 # --- Chapter 2: how far one GD step is from eq. (7') ------------------------------------------
 def step_error(actual, predicted, u):
     """The error of eq. (7') (chapter 2: eq. (7) of Du et al. (2019) for one GD step), from the
-    actual and predicted changes of the predictions (``gd_step_prediction``) and the predictions ``u`` before
-    the step. With e = actual - predicted, returns ``(rel, units, corr)``:
+    actual and predicted changes of the predictions (``gd_step_prediction``) and the predictions
+    ``u`` before the step. With e = actual - predicted, returns ``(rel, units, corr)``:
 
     - ``rel = ||e|| / ||predicted||``, the relative error;
     - ``units = ||e|| / (eps ||u||)``, the error in float64 rounding units of the predictions
