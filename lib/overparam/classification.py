@@ -516,7 +516,7 @@ def min_kappa(X, y, *, width: int, depth: int = 2, steps: int = 200, seed: int =
 
 def sign_change_counts(X, *, width: int, depth: int = 2, taus, seeds, layer: int = 1,
                        example: int = 0, dtype: torch.dtype = DEFAULT_DTYPE,
-                       device="cpu") -> dict:
+                       device="cpu", random: bool = True) -> dict:
     """Activation sign changes after a perturbation of spectral norm tau, for Zou et al.'s
     Theorem 5.3(iii): every W~ with ||W~_l - W_l(0)||_2 <= tau has at most C L^{4/3} tau^{2/3} m_l
     changed signs ||Sigma~_{l,i} - Sigma_{l,i}||_0 in each layer l for each example i.
@@ -535,7 +535,8 @@ def sign_change_counts(X, *, width: int, depth: int = 2, taus, seeds, layer: int
     largest change of f that a unit change of x_l on S can make, the quantity
     v^T (prod_r Sigma_r W_r^T) a of Zou et al.'s Theorem 5.3(vi) maximised over unit a supported
     on S (bounded there by C L^{5/3} tau^{1/3} sqrt(M log M)); ~ sqrt(|S|) for layer < L.
-    All arrays are (len(seeds), len(taus)) (Chapter 13b)."""
+    All arrays are (len(seeds), len(taus)) (Chapter 13b). ``random=False`` skips the random
+    direction (most of the cost) and leaves ``random`` as NaN."""
     from .deep import adversarial_perturbation, perturbed, sign_changes, spectral_norm
     X = torch.as_tensor(X).to(dtype)
     taus, seeds = [float(t) for t in taus], list(seeds)
@@ -554,7 +555,7 @@ def sign_change_counts(X, *, width: int, depth: int = 2, taus, seeds, layer: int
         # W(0)); each layer's direction scaled to spectral norm 1 (50 power iterations)
         g = torch.Generator().manual_seed(10_007 + int(seed))
         direction = {}
-        for k in net.trained_layers():
+        for k in (net.trained_layers() if random else []):
             W = getattr(net, k)
             G = torch.randn(*W.shape, generator=g, dtype=torch.float64).to(W)
             direction[k] = G / spectral_norm(G, iters=50)
@@ -565,6 +566,9 @@ def sign_change_counts(X, *, width: int, depth: int = 2, taus, seeds, layer: int
                        != net.activation_patterns(Xd[example:example + 1])[k_layer][0])
             worst[s, t] = float(flipped.sum())
             back[s, t] = float(dfdx[flipped].norm())
+            if not random:
+                rand[s, t] = np.nan
+                continue
             rnd = perturbed(net, {k: tau * D for k, D in direction.items()})
             rand[s, t] = sign_changes(rnd, net, Xd).max()
     return {"taus": np.array(taus), "worst": worst, "random": rand, "backward": back}
