@@ -545,3 +545,23 @@ def azls_kernel_at_init(X, *, depths, m: int, seeds, device="cpu") -> dict:
             out["deviation"][a, c] = float(torch.linalg.norm(K / (m / 2) - T)
                                            / torch.linalg.norm(T))
     return out
+
+
+def linearized_iterations(K, residual, step_fractions, *, target: float = 1e-2,
+                          max_steps: int = 20000) -> np.ndarray:
+    """Full-batch GD on the linearized model with kernel ``K`` (n x n, symmetric PSD) from the
+    residual ``residual`` = f(x_i) - y_i, with steps eta = x / lambda_max(K) for each x in
+    ``step_fractions``, without noise. Along an eigenvector u_i of K the residual shrinks by
+    (1 - x lambda_i/lambda_max) per step, so F(k) = 1/2 sum_i (1 - x lambda_i/lambda_max)^(2k)
+    (u_i^T r(0))^2. Returns, per x, the first k with F(k) <= target F(0) (``max_steps`` if none
+    is reached by then). Chapter 12b (SGD's noiseless count: x = b/n gives the steps of size
+    (b/n) eta_GD whose ratio to GD's count Bernoulli's inequality bounds below by n/b)."""
+    lam, U = np.linalg.eigh(np.asarray(K, dtype=float))
+    c2 = (U.T @ np.asarray(residual, dtype=float).reshape(-1)) ** 2      # residual, eigenbasis
+    k = np.arange(max_steps + 1)[:, None]
+    out = []
+    for x in step_fractions:
+        F = ((1 - float(x) * lam / lam[-1]) ** (2 * k) * c2).sum(axis=1)    # 2 F(k)
+        hit = F <= target * F[0]
+        out.append(int(np.argmax(hit)) if hit.any() else int(max_steps))
+    return np.array(out)
