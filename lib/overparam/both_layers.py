@@ -16,7 +16,7 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
     - ``a2_max``: max_r |a_r(k)^2 - 1|, the drift of the factors a_r^2 that H(t) carries;
     - ``a2_sum``: sum_r (a_r(k)^2 - 1), their total change; under gradient flow
       sum_r d(a_r^2)/dt = 2 (y - u)^T u = sum_r d||w_r||^2/dt, which does not depend on m;
-    - ``dw_rms``: root mean square of ||w_r(k) - w_r(0)||;
+    - ``dw_rms``, ``dw_max``: root mean square and max_r of ||w_r(k) - w_r(0)||;
     - ``lmin_H0``, ``lmin_H``: lambda_min(H(0)) and lambda_min(H(k));
     - ``H_move``: ||H(k) - H(0)||_2, the quantity Lemma A.3 keeps below lambda_0/4;
     - ``a_part_lmin``: lambda_min(H(k) - H_a0(k)), where H_a0(k) is H at W(k) with every a_r^2
@@ -40,7 +40,7 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
     da, dw = (a - a0).abs(), (W - W0).norm(dim=1)
     return {"da_max": float(da.max()), "da_rms": float(da.pow(2).mean().sqrt()),
             "a2_max": float((a ** 2 - 1).abs().max()), "a2_sum": float((a ** 2 - 1).sum()),
-            "dw_rms": float(dw.pow(2).mean().sqrt()),
+            "dw_rms": float(dw.pow(2).mean().sqrt()), "dw_max": float(dw.max()),
             "lmin_H0": float(torch.linalg.eigvalsh(H0)[0]),
             "lmin_H": float(torch.linalg.eigvalsh(H)[0]),
             "H_move": float(torch.linalg.matrix_norm(H - H0, ord=2)),
@@ -53,6 +53,7 @@ def both_layers_moves(X, y, width, *, lr, steps=100, seed=0):
 # fit a slope in log m?
 MOVES_ROWS = (
     ("max |a_r − a_r(0)|", "da_max", False, True),
+    ("max ‖w_r − w_r(0)‖", "dw_max", False, True),
     ("rms |a_r − a_r(0)|", "da_rms", False, True),
     ("max |a_r² − 1|", "a2_max", False, True),
     ("Σ (a_r² − 1)", "a2_sum", False, False),
