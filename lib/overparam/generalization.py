@@ -185,14 +185,16 @@ def label_noise_grid(X, y, X_test, y_test, fractions, seeds, **kwargs) -> LabelN
     return LabelNoiseGrid(list(fractions), list(seeds), runs)
 
 
-def label_noise_figure(grid: LabelNoiseGrid, current: LabelNoiseResult | None = None):
+def label_noise_figure(grid: LabelNoiseGrid, current: LabelNoiseResult | None = None, *,
+                       error_left: bool = True, legend_size: str = "x-small"):
     """Chapter 15's figure: against the fraction of random labels, medians over seeds with
     min-max bands (``plots.seed_band``). Left: the first term of Arora et al.'s bound,
     sqrt(2 y^T (H^infty)^{-1} y / n), with the level 1 above which a bound on an error says
     nothing, and the error it bounds (test labels randomized like the training labels). Right:
     that error, the error on the true test labels, the training error and the floor p/2 (half of
     the replaced fraction, ``corrupted_error_expected`` at error 0). ``current`` (one more run)
-    is drawn as a star on both panels. Returns the figure."""
+    is drawn as a star on both panels. ``error_left=False`` leaves the error off the left panel
+    (the right one shows it); ``legend_size`` is the legends' font size. Returns the figure."""
     import matplotlib.pyplot as plt
 
     from .plots import legend, seed_band
@@ -202,8 +204,9 @@ def label_noise_figure(grid: LabelNoiseGrid, current: LabelNoiseResult | None = 
     corrupted = "error on randomized test labels"
     seed_band(a1, f, grid.get("bound_first_term").T, label=r"$\sqrt{2 y^\top (H^\infty)^{-1} y/n}$",
               marker="o", color="C0", band_label=r"$\sqrt{2 y^\top (H^\infty)^{-1} y/n}$")
-    seed_band(a1, f, grid.get("test_error_corrupted").T, label=corrupted, marker="s",
-              color="C3", band_label=corrupted)
+    if error_left:
+        seed_band(a1, f, grid.get("test_error_corrupted").T, label=corrupted, marker="s",
+                  color="C3", band_label=corrupted)
     a1.axhline(1.0, color="0.4", ls=":", lw=1, label="1: above it the bound says nothing")
     for name, label, color, marker in [("test_error_corrupted", corrupted, "C3", "s"),
                                        ("test_error", "error on true test labels", "C2", "o"),
@@ -216,8 +219,9 @@ def label_noise_figure(grid: LabelNoiseGrid, current: LabelNoiseResult | None = 
                 label="this run")
         a2.plot([current.fraction], [current.test_error_corrupted], "*", ms=14, color="k",
                 label="this run")
-    for ax, ylabel in [(a1, "bound (first term) and error"), (a2, "error")]:
+    for ax, ylabel in [(a1, "bound (first term) and error" if error_left else "bound (first term)"),
+                       (a2, "error")]:
         ax.set_xlabel("fraction $p$ of random labels")
         ax.set_ylabel(ylabel)
-        legend(ax, fontsize="x-small")
+        legend(ax, fontsize=legend_size)
     return fig
