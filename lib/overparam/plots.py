@@ -219,11 +219,13 @@ FIGURE1_PANELS = {
 
 
 def figure1(result, *, panels=("loss", "flips", "radius", "lambda_min"), widths=None,
-            axes=None):
+            axes=None, mark_lambda0=False):
     """Chapter 6: Du et al. (2019), Figure 1 (panels a-c: loss, fraction of activation patterns
     changed, max_r ||w_r(k) - w_r(0)||) plus lambda_min(H(k)) against lambda_0 (panel d), one
     curve per width, from an ``overparam.experiments.figure1`` result. ``panels`` picks and
-    orders the panels, ``widths`` the widths to draw (default all)."""
+    orders the panels, ``widths`` the widths to draw (default all). ``mark_lambda0=True`` draws
+    panel (d)'s lambda_0 and lambda_0/2 lines over the curves, labels lambda_0 outside the right
+    end and gives panel (d) a legend of the two lines."""
     if isinstance(panels, str):
         panels = (panels,)
     unknown = [p for p in panels if p not in FIGURE1_PANELS]
@@ -262,6 +264,14 @@ def figure1(result, *, panels=("loss", "flips", "radius", "lambda_min"), widths=
     if "lambda_min" in panels and panels[0] != "lambda_min":
         axes[list(panels).index("lambda_min")].legend(
             handles=axes[list(panels).index("lambda_min")].lines[-2:], fontsize="small")
+    if mark_lambda0 and "lambda_min" in panels:
+        ax = axes[list(panels).index("lambda_min")]
+        lam0_line, half_line = ax.lines[-2:]          # drawn last above: lambda_0, lambda_0/2
+        lam0_line.set(dashes=(4, 2), lw=1.6, zorder=5)
+        half_line.set_zorder(5)
+        ax.annotate(r"$\lambda_0$", (1.01, result.lambda0), xycoords=("axes fraction", "data"),
+                    ha="left", va="center", color="C3", annotation_clip=False)
+        ax.legend(handles=[lam0_line, half_line], fontsize="small", loc="center right")
     return fig
 
 
