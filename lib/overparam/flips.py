@@ -61,3 +61,34 @@ def drift_split(P0, P1, X) -> tuple:
     n0 = torch.linalg.matrix_norm(H0, 2)
     return (float(torch.linalg.matrix_norm(D, 2) / n0),
             float(torch.linalg.matrix_norm(dH - D, 2) / n0))
+
+
+def biased_sign_imbalance(n_flips: int, q: float) -> float:
+    """E|#on - #off| for N independent flips, each switching a neuron off with probability q
+    and on with probability 1 - q (Chapter 9, "Where random signs fail"):
+    sum_k C(N, k) q^k (1 - q)^(N - k) |N - 2k|. At q = 1/2 it is ``random_sign_imbalance``;
+    for large N and q != 1/2 it grows like |2q - 1| N rather than sqrt(2N / pi)."""
+    n = int(n_flips)
+    if n < 0:
+        raise ValueError(f"the number of flips must be >= 0, not {n}")
+    if q in (0.0, 1.0):
+        return float(n)
+    logc = [math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in range(n + 1)]
+    return float(sum(math.exp(c + k * math.log(q) + (n - k) * math.log1p(-q)) * abs(n - 2 * k)
+                     for k, c in enumerate(logc)))
+
+
+def onoff_models(P0, P1) -> dict:
+    """Chapter 9: per-input flip counts N_i = on_i + off_i between the patterns P0 and P1
+    (boolean (n, m), as in ``onoff_summary``) and the imbalance that independent flips would
+    give at the run's own pooled off-share q = sum off_i / sum N_i. Returns
+
+    flips per input          mean over the inputs of N_i
+    signs at that share      mean over the inputs of ``biased_sign_imbalance(N_i, q)``
+    """
+    P0, P1 = torch.as_tensor(P0, dtype=torch.bool), torch.as_tensor(P1, dtype=torch.bool)
+    on, off = (P1 & ~P0).sum(1), (~P1 & P0).sum(1)
+    N = (on + off).tolist()
+    q = float(off.sum()) / max(sum(N), 1)
+    return {"flips per input": float(np.mean(N)),
+            "signs at that share": float(np.mean([biased_sign_imbalance(k, q) for k in N]))}
