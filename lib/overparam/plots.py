@@ -560,15 +560,18 @@ def gradient_bound_trajectories(tracks, *, n, width, phi, ax=None):
     return fig
 
 
-def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi):
+def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi, implied=False):
     """Chapter 13: from kappa = min over a run of n^2 ||grad_{W_L} L_S||_F^2 / (m (sum_i l')^2)
     (arrays (seeds, len(phis)) at n = ``n`` and (seeds, len(ns)) at phi = ``phi``), the constant
     C1 = kappa n^3 / phi that Zou et al.'s Theorem 5.3(vii) (kappa >= C1 phi / n^3) needs,
     against phi (left) and against n (right): median and min-max band over seeds. The theorem
-    asks for one absolute C1 > 0: a band falling towards zero would show the bound failing."""
+    asks for one absolute C1 > 0: a band falling towards zero would show the bound failing.
+    ``implied=True``: the two arrays are the implied constants C1 themselves, drawn as given."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     c_phi = np.asarray(kappa_phi, dtype=float) * n ** 3 / np.asarray(phis, dtype=float)
     c_n = np.asarray(kappa_n, dtype=float) * np.asarray(ns, dtype=float) ** 3 / phi
+    if implied:
+        c_phi, c_n = np.asarray(kappa_phi, dtype=float), np.asarray(kappa_n, dtype=float)
     for ax, x, C, name in ((a1, phis, c_phi, r"separation $\phi$"),
                            (a2, ns, c_n, r"number of examples $n$")):
         x = np.asarray(x, dtype=float)
