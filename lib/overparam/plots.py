@@ -267,7 +267,7 @@ def figure1(result, *, panels=("loss", "flips", "radius", "lambda_min"), widths=
     if mark_lambda0 and "lambda_min" in panels:
         ax = axes[list(panels).index("lambda_min")]
         lam0_line, half_line = ax.lines[-2:]          # drawn last above: lambda_0, lambda_0/2
-        lam0_line.set(dashes=(4, 2), lw=1.6, zorder=5)
+        lam0_line.set(dashes=(3, 3), lw=1.2, zorder=5)     # gaps: the widest curve shows
         half_line.set_zorder(5)
         ax.annotate(r"$\lambda_0$", (1.01, result.lambda0), xycoords=("axes fraction", "data"),
                     ha="left", va="center", color="C3", annotation_clip=False)
