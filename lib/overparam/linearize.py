@@ -65,13 +65,23 @@ def random_direction(model, *, seed: int = 0, relative: bool = True) -> dict:
     return out
 
 
-def taylor_gaps(model, X, epsilons, *, seed: int = 0):
+def taylor_gaps(model, X, epsilons, *, frozen=(), seed: int = 0):
     """Chapter 8: max_i |f(x_i; theta_0 + eps D) - f_lin(x_i; theta_0 + eps D)| for each eps,
-    D = ``random_direction(model, seed=seed)`` (a numpy array, one entry per eps)."""
+    D = ``random_direction(model, seed=seed)`` (a numpy array, one entry per eps).
+
+    ``frozen`` names parameters held at theta_0 (e.g. ``("W2",)``, the output weights of a
+    one-hidden-layer ``DeepReLU``): their entries of D are set to zero, the others keep the
+    same direction. An unknown name raises ``ValueError`` listing the valid names."""
     D = random_direction(model, seed=seed)
+    frozen = (frozen,) if isinstance(frozen, str) else tuple(frozen)
+    unknown = sorted(set(frozen) - set(D))
+    if unknown:
+        raise ValueError(f"frozen names no trainable parameter: {unknown}; "
+                         f"valid names are {sorted(D)}")
     gaps = []
     for eps in epsilons:
-        f, fl = taylor_model(model, X, {k: eps * v for k, v in D.items()})
+        f, fl = taylor_model(model, X, {k: (0.0 if k in frozen else eps) * v
+                                        for k, v in D.items()})
         gaps.append(float((f - fl).abs().max()))
     return np.array(gaps)
 
@@ -235,20 +245,3 @@ def lazy_vs_linearized(X, y, *, m: int, alpha: float, lr: float, steps: int,
         W = W - step * c[:, None] * ((P * (u - y)[:, None]).T @ X)
         Wb = Wb - step * c[:, None] * ((P0 * (ub - y)[:, None]).T @ X)
     return {**gaps, "outputs": u.numpy(), "outputs_lin": ub.numpy()}
-
-
-def taylor_gaps_frozen(model, X, epsilons, frozen=(), *, seed: int = 0):
-    """Chapter 8, the Taylor gap with some layers held at theta_0: as ``taylor_gaps`` (the same
-    direction D = ``random_direction(model, seed=seed)``), but the parameters named in
-    ``frozen`` (e.g. ``("W2",)``, the output weights of a one-hidden-layer ``DeepReLU``) are not
-    moved. Returns max_i |f(x_i; theta_0 + eps D') - f_lin(x_i; theta_0 + eps D')| for each eps,
-    D' = D with the frozen entries set to zero."""
-    D = random_direction(model, seed=seed)
-    unknown = set(frozen) - set(D)
-    if unknown:
-        raise ValueError(f"frozen names no trainable parameter: {unknown}")
-    gaps = []
-    for eps in epsilons:
-        f, fl = taylor_model(model, X, {k: (0.0 if k in frozen else eps) * v for k, v in D.items()})
-        gaps.append(float((f - fl).abs().max()))
-    return np.array(gaps)
