@@ -657,3 +657,24 @@ def logistic_constants(b: float = 1.0, p: float = 1.0, **grid) -> tuple[float, f
     alpha_0 = alpha_1 b. For p = 1 they are (1 - e^{-b}, (1 - e^{-b}) / b) (Exercise 13.1)."""
     alpha1 = logistic_alpha0(b, p, **grid)
     return alpha1 * b, alpha1
+
+
+def unit_gradient_norms(X, y, *, width: int, depth: int = 2, seed: int = 0, a=None,
+                        dtype: torch.dtype = DEFAULT_DTYPE, device="cpu") -> np.ndarray:
+    """Chapter 13b: the per-unit norms of Zou et al.'s Theorem 5.1(viii) at the initialization
+    ``DeepReLU(d, width, depth, parameterization="zou", seed=seed)`` (the one ``run_classifier``
+    starts from): for each unit j of the last hidden layer,
+    ||(1/n) sum_i a_i y_i sigma'(<w_{L,j}, x_{L-1,i}>) x_{L-1,i}||_2 (``a`` defaults to all
+    ones). The theorem promises, for every a >= 0, at least c m phi / n units with a norm of at
+    least c' ||a||_inf / n. Computed as the row norms of grad_{W_L} of (1/n) sum_i a_i y_i f(x_i),
+    which are these norms since the output weights are +-1. Returns an array of shape (width,)."""
+    X = torch.as_tensor(X).to(dtype)
+    net = DeepReLU(X.shape[1], width, depth, parameterization="zou", seed=seed, dtype=dtype,
+                   device=device)
+    Xd = X.to(device=net.device)
+    yd = torch.as_tensor(y).to(device=net.device, dtype=dtype)
+    ad = torch.ones_like(yd) if a is None else torch.as_tensor(a).to(yd)
+    W_L = getattr(net, net.trained_layers()[-1])            # (units, inputs): row j is unit j
+    with torch.enable_grad():
+        (g,) = torch.autograd.grad((ad * yd * net(Xd)).mean(), W_L)
+    return g.norm(dim=1).cpu().numpy()
