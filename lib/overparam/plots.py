@@ -568,10 +568,10 @@ def implied_constant_plot(phis, kappa_phi, ns, kappa_n, *, width, n, phi, implie
     asks for one absolute C1 > 0: a band falling towards zero would show the bound failing.
     ``implied=True``: the two arrays are the implied constants C1 themselves, drawn as given."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
-    c_phi = np.asarray(kappa_phi, dtype=float) * n ** 3 / np.asarray(phis, dtype=float)
-    c_n = np.asarray(kappa_n, dtype=float) * np.asarray(ns, dtype=float) ** 3 / phi
-    if implied:
-        c_phi, c_n = np.asarray(kappa_phi, dtype=float), np.asarray(kappa_n, dtype=float)
+    c_phi, c_n = np.asarray(kappa_phi, dtype=float), np.asarray(kappa_n, dtype=float)
+    if not implied:                                      # C1 = kappa n^3 / phi
+        c_phi = c_phi * n ** 3 / np.asarray(phis, dtype=float)
+        c_n = c_n * np.asarray(ns, dtype=float) ** 3 / phi
     for ax, x, C, name in ((a1, phis, c_phi, r"separation $\phi$"),
                            (a2, ns, c_n, r"number of examples $n$")):
         x = np.asarray(x, dtype=float)
