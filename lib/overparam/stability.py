@@ -33,6 +33,14 @@ def closest_hyperplane_push(W0, X):
     return -torch.sign(Z0[near, torch.arange(W0.shape[0])])[:, None] * X[near]
 
 
+def gram_change_after_move(net, X, W0, H0, move):
+    """Chapter 4: set the hidden weights of ``net`` to W0 + ``move`` and return
+    D = H(W0 + move) - H0, the change of the Gram matrix the move causes (Lemma 3.2's drift)."""
+    with torch.no_grad():
+        net.W.copy_(W0 + move)
+    return gram_matrix(net, X) - H0
+
+
 def moves_within_radius(X, rhos, *, m: int, seeds, lambda0: float, device="cpu") -> dict:
     """Chapter 4, Lemma 3.2 (Du et al. 2019a): move every neuron of ``TwoLayerReLU(d, m, seed=s)``
     by exactly rho, once in a random unit direction per neuron and once along
@@ -60,10 +68,9 @@ def moves_within_radius(X, rhos, *, m: int, seeds, lambda0: float, device="cpu")
         for k, rho in enumerate(rhos):
             out["may_flip"][k, j] = float((Z0.abs() <= rho).double().mean())
             for name, U in moves.items():
-                with torch.no_grad():
-                    net.W.copy_(W0 + rho * U)
+                D = gram_change_after_move(net, X, W0, H0, rho * U)
                 flips = ((X @ net.W.detach().T >= 0) != (Z0 >= 0)).double().mean()
-                drift = torch.linalg.matrix_norm(gram_matrix(net, X) - H0, 2)
+                drift = torch.linalg.matrix_norm(D, 2)
                 out[f"flipped_{name}"][k, j] = float(flips)
                 out[f"drift_{name}"][k, j] = float(drift) / (lambda0 / 4)
     return out
@@ -137,9 +144,7 @@ def push_drift_norms(X, rho: float, *, m: int, seeds, device="cpu") -> dict:
     for s in seeds:
         net = TwoLayerReLU(d, m, seed=s, device=device, dtype=X.dtype)
         H0, W0 = gram_matrix(net, X), net.W.detach().clone()
-        with torch.no_grad():
-            net.W.copy_(W0 + rho * closest_hyperplane_push(W0, X))
-        D = gram_matrix(net, X) - H0
+        D = gram_change_after_move(net, X, W0, H0, rho * closest_hyperplane_push(W0, X))
         out["entry_sum"].append(float(D.abs().sum()))
         out["frobenius"].append(float(torch.linalg.matrix_norm(D, "fro")))
         out["spectral"].append(float(torch.linalg.matrix_norm(D, 2)))
