@@ -358,7 +358,8 @@ def linearization_slice(m, X, y, X_test, t_test, *, t_train=None, lr, steps, dep
     ax.plot(t, r["init"], color="0.7", lw=1, label="network at init")
     ax.plot(t, r["network"], lw=2.2, label="trained network")
     ax.plot(t, r["linearized"], "--", lw=1.6, label="trained linearized model")
-    ax.plot(t, r["kernel"], ":", lw=1.8, color="k", label=r"NTK ($m = \infty$)")
+    ax.plot(t, r["kernel"], ":", lw=1.8, color="k",
+            label=r"NTK model ($\Theta$, from this net's $f_0$)")
     if t_train is not None:
         ax.plot(np.asarray(t_train), np.asarray(y), "o", color="C3", label="training points")
     gap = np.abs(r["network"] - r["linearized"]).max()
