@@ -19,6 +19,7 @@ MAX_OUTPUT_WIDTH = 100
 MAX_WORDS = 3000
 GLUE_USE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`<>:]+)")
 GLUE_DEF = re.compile(r"\bglue\(\s*[\"']([^\"']+)[\"']")
+GLUE_BLOCK = re.compile(r"(?m)^(?:```|:::)\{glue(?::[a-z]+)?\}\s+([A-Za-z0-9_]+)")
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|```\{math\}.*?```|`[^`\n]*`|<!--.*?-->", re.S)
 
 
@@ -87,6 +88,9 @@ def problems(nb) -> list[str]:
             if key not in defined or key not in stored:
                 found.append(f"markdown cell {k} uses glue key {key!r}, which no cell "
                              + ("stores (re-execute the lesson)" if key in defined else "defines"))
+    used = {key.strip() for _, text in md for key in GLUE_USE.findall(text) + GLUE_BLOCK.findall(text)}
+    for key in sorted(defined - used):
+        found.append(f"glue key {key!r} is defined but no markdown cell uses it (drop the glue)")
     for c in cells:
         for o in c.get("outputs", []):
             name = o.get("metadata", {}).get("scrapbook", {}).get("name")
@@ -174,7 +178,7 @@ def test_the_checker_finds_each_departure():
     for phrase in ("learning goals", "Builds on", "Reading time", "21 lines", "101 characters",
                    "printed above", "'nope'", "'lam'", "fine print", "1 takeaways",
                    "0 exercises", "after the summary", "list item", "without ':myst'",
-                   "np.float64", "solution-end"):
+                   "np.float64", "solution-end", "'k' is defined but"):
         assert phrase in found, phrase
     base = prose_words(good)
     long = good[:-2] + [md("word " * (MAX_WORDS + 1 - base))] + good[-2:]
