@@ -326,7 +326,7 @@ def both_layers_demo(X, y, *, width, lr, steps=100, seed=0, ax=None):
         K = two_layer_ntk(X, train_output=both)
         lin = train_linearized(net, X, y, lr=lr, steps=steps, K=K)
         hist = train(net, X, y, lr=lr, steps=steps)
-        name = "W and a trained" if both else "W trained, a fixed"
+        name = "W and output layer trained" if both else "W trained, output layer fixed"
         ax.plot(hist.steps, hist.loss, color=f"C{i}", label=name)
         kname = r"$H^\infty + G^\infty$" if both else r"$H^\infty$"
         ax.plot(lin["steps"], lin["loss"], color=f"C{i}", ls="--", lw=1,
