@@ -185,7 +185,8 @@ def network_vs_linearized(model, X, y, X_test, *, lr: float, steps: int, ntk=Non
     with the same step size and number of steps (GD in function space with that kernel and the
     same initial outputs; its limit as steps -> infinity is ``ntk_regression``). Returns a dict
     of numpy arrays on ``X_test``: ``init``, ``network``, ``linearized`` and ``kernel`` (each
-    (n_test,)), plus the training ``loss`` record of the network."""
+    (n_test,)), plus the training ``loss`` record of the network and ``u0``, the initial
+    outputs f_0(X) on the training inputs (n,), which ``ntk_regression`` subtracts."""
     net = copy.deepcopy(model)
     X = as_tensor(X).to(device=model.device, dtype=model.dtype)
     Xt = as_tensor(X_test).to(X)
@@ -194,7 +195,7 @@ def network_vs_linearized(model, X, y, X_test, *, lr: float, steps: int, ntk=Non
     with torch.no_grad():
         ft = net(Xt)
     out = {"init": lin["test_outputs"][0], "network": ft.cpu().numpy(),
-           "linearized": lin["test_outputs"][-1], "loss": hist.loss}
+           "linearized": lin["test_outputs"][-1], "loss": hist.loss, "u0": lin["outputs"][0]}
     if ntk is not None:
         kern = train_linearized(model, X, y, lr=lr, steps=steps, X_test=Xt, K=ntk(X, X),
                                 K_test=ntk(Xt, X), record_every=max(steps, 1))
