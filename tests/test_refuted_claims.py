@@ -18,6 +18,10 @@ REFUTED = {
          "a step's shortfall is <actual, predicted>/|predicted|^2, not the loss decrease along the "
          "residual; one step at m = 16 varies from 0.03 to 0.52 by seed"),
     ],
+    "02_setup": [
+        ("a few inputs did flip, but their",
+         "at eta = 0.3, 16 of net 0's 20 inputs flip; only about 3 of those err too little to see"),
+    ],
     "04_gradient_flow": [
         ("at $r$ the bound exceeds $1$: our $c = 1$",
          "c = 1 > 0.157 only means nothing keeps the bound below 1; each may-flip pair adds 0.92"),
@@ -27,13 +31,22 @@ REFUTED = {
          "the other inputs' terms can hold a neuron on: 6 of 16 such inputs at m = 8 never die"),
         ("only seed 2 trains", "seed 1 at m = 8 also passes the trainability test"),
     ],
+    "07_both_layers": [
+        ("gap between the two rates compounds",
+         "the tail rates compound to 2 over their 50 steps; the factor 5 includes steps 0-50"),
+    ],
     "08_linearization": [
         ("which rests on the same signs",
          "step 3's signs are the a_r's; the drift's heuristic is about on/off signs of the flips"),
+        ("(a third at $\\varepsilon = 0.1$)",
+         "measured, the output-weight term is about 0.6 of the flip gap at eps = 0.1"),
     ],
     "09_lazy_vs_active": [
         ("cancel less than independent signs would. why",
          "the per-input count shows no trend; random flips would make the drift fall more slowly"),
+        ("artificial $+1 - 1$",
+         "a centred pair starts in one state at every input: +1 - 1 from it is impossible at any "
+         "time; what its first flip rules out is both neurons flipping (a correlated +-2)"),
     ],
     "10_deep_forward_stability": [
         ("as the log's next terms predict",
