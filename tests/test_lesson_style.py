@@ -72,6 +72,7 @@ def problems(nb) -> list[str]:
     defined = {m for c in cells if c["cell_type"] == "code" for m in GLUE_DEF.findall(_src(c))}
     stored = {o["metadata"]["scrapbook"].get("name") for c in cells
               for o in c.get("outputs", []) if o.get("metadata", {}).get("scrapbook")}
+    used = set()                       # glue keys the markdown cites, inline or as a block
     for k, text in md:
         inline = False                 # inside a $...$ span that continues over lines
         for line in text.splitlines():
@@ -84,11 +85,12 @@ def problems(nb) -> list[str]:
         for key in re.findall(r"\{glue:md\}`([^`:]+)`", text):
             found.append(f"markdown cell {k}: {{glue:md}}`{key}` without ':myst' (the site "
                          "would show its LaTeX raw: write {glue:md}`key:myst`)")
+        used.update(key.strip() for key in GLUE_BLOCK.findall(text))
         for key in GLUE_USE.findall(text):
+            used.add(key.strip())
             if key not in defined or key not in stored:
                 found.append(f"markdown cell {k} uses glue key {key!r}, which no cell "
                              + ("stores (re-execute the lesson)" if key in defined else "defines"))
-    used = {key.strip() for _, text in md for key in GLUE_USE.findall(text) + GLUE_BLOCK.findall(text)}
     for key in sorted(defined - used):
         found.append(f"glue key {key!r} is defined but no markdown cell uses it (drop the glue)")
     for c in cells:
