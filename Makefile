@@ -16,7 +16,7 @@ test-lib test-lessons check-exercises test-site lessons: export OMP_NUM_THREADS 
 help:
 	@echo "make book   - build the website into _build/html (sets up .venv first)"
 	@echo "make test   - every check: lint, library, lessons (nbval), exercises, website and a lesson in JupyterLab in a browser"
-	@echo "make lessons          - re-execute every lesson in place (outputs and widget state)"
+	@echo "make lessons          - re-execute every lesson and checks page in place (outputs and widget state)"
 	@echo "make grade SET=set1_two_layer SUBMISSIONS=dir - grade a folder of submissions"
 	@echo "make autograder SET=set1_two_layer - the set's Gradescope autograder, dist/SET-autograder.zip"
 	@echo "make bench  - run the benchmarks, write benchmarks/RESULTS.md"
@@ -88,7 +88,7 @@ test-site: book
 lessons: install
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=True \
-	  lessons/*.ipynb book/intro.ipynb
+	  lessons/*.ipynb lessons/checks/*.ipynb book/intro.ipynb
 
 grade: install
 	@test -n "$(SET)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade SET=set1_two_layer SUBMISSIONS=path/to/folder [TIMEOUT=120] [MEMORY=4G] [JOBS=1]"; exit 2; }

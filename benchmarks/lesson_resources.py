@@ -81,7 +81,9 @@ def megabytes(result: dict) -> float:
 
 
 def lessons() -> list:
-    return sorted((ROOT / "lessons").glob("*.ipynb"))
+    """The lessons, then the chapters' checks pages (lessons/checks/)."""
+    lessons = sorted((ROOT / "lessons").glob("*.ipynb"))
+    return lessons + sorted((ROOT / "lessons" / "checks").glob("*.ipynb"))
 
 
 def table(results: dict, machine: str, date: str) -> str:
@@ -110,8 +112,9 @@ def run_all(machine: str, date: str, only=None, timeout: int = 600) -> dict:
     for path in lessons():
         if only and path.stem not in only and path.name not in only:
             continue
-        print(f"  lesson {path.name} ...", flush=True)
-        results[path.name] = measure(path, timeout)
+        name = path.relative_to(ROOT / "lessons").as_posix()    # checks pages as checks/...
+        print(f"  lesson {name} ...", flush=True)
+        results[name] = measure(path, timeout)
     TABLE.write_text(table(results, machine, date))
     return results
 

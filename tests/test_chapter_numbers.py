@@ -12,6 +12,9 @@ def test_chapter_of_reads_the_lesson_file_name():
     assert chapter_of("lessons/13_classification") == "13"
     assert chapter_of("lessons/01_the_puzzle") == "1"
     assert chapter_of("lessons/12b_deep_sgd_and_depth") == "12b"
+    assert chapter_of("lessons/checks/09_lazy_vs_active_checks") == "C9"
+    assert chapter_of("lessons/checks/12b_deep_sgd_and_depth_checks") == "C12b"
+    assert chapter_of("lessons/checks/notes") is None
     assert chapter_of("book/intro") is None
     assert chapter_of("exercises/set1_two_layer/student/set1_two_layer") is None
 

@@ -92,6 +92,26 @@ def test_the_checker_catches_each_kind_of_bad_entry(tmp_path):
     assert len(found) == 9                       # the proof block is not a statement
 
 
+def test_a_test_cell_on_a_chapters_checks_page_resolves(tmp_path):
+    # a statement of 09_x may name its evidence on lessons/checks/09_x_checks.ipynb
+    def nb(cells):
+        return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+    entry = {"source": "P", "status": "derived", "evidence": "tested",
+             "tests": ["checks/09_x_checks.ipynb#c9", "checks/09_x_checks.ipynb#m9"]}
+    (tmp_path / "09_x.ipynb").write_text(nb([
+        {"cell_type": "markdown", "id": "m1", "source": "```{prf:lemma} L\n:label: lem-a\n```\n",
+         "metadata": {"ledger": {"lem-a": entry}}}]))
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "09_x_checks.ipynb").write_text(nb([
+        {"cell_type": "code", "id": "c9", "metadata": {}, "source": "x = 1", "outputs": [],
+         "execution_count": None},
+        {"cell_type": "markdown", "id": "m9", "metadata": {}, "source": "text"}]))
+    (problems,) = [s.problems for s in ledger.collect(tmp_path)]
+    assert len(problems) == 1 and "#m9" in problems[0] and "not a code cell" in problems[0]
+    assert [s.notebook for s in ledger.collect(tmp_path)] == ["09_x.ipynb"]   # not a lesson
+
+
 def test_the_ledger_page_shows_the_three_kinds_of_evidence():
     text = ledger.ledger_markdown(ROOT)
     for kind in ledger.EVIDENCE:

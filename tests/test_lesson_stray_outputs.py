@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
+LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))   # the chapters, then their checks pages
+LESSONS += sorted((ROOT / "lessons" / "checks").glob("*.ipynb"))
 REPR = re.compile(r"^<[\w.]+(?: object)? at 0x[0-9a-f]+>$")
 
 

@@ -49,17 +49,11 @@ def prose_words(cells) -> int:
     return words
 
 
-def problems(nb) -> list[str]:
-    """Every way a lesson departs from the layout, as sentences."""
+def mechanics(nb) -> list[str]:
+    """The page-level rules every executed page follows, a lesson or its checks page: short code
+    cells, no wide printed line, every glue key defined, stored and used, no "printed above"."""
     cells, found = nb["cells"], []
     md = [(k, _src(c)) for k, c in enumerate(cells) if c["cell_type"] == "markdown"]
-    first = md[0][1] if md else ""
-    goals = re.search(r"(?im)^.*goals?.*$\n((?:\s*[-*] .*\n?)+)", first)
-    if not goals or not 3 <= len(re.findall(r"(?m)^\s*[-*] ", goals.group(1))) <= 5:
-        found.append("the first cell has no list of 3-5 learning goals under a 'goals' line")
-    for needed in ("Builds on", "Reading time"):
-        if needed not in first:
-            found.append(f"the first cell does not say '{needed}'")
     for k, c in enumerate(cells):
         if c["cell_type"] == "code":
             n = sum(1 for line in _src(c).splitlines() if line.strip())
@@ -101,6 +95,20 @@ def problems(nb) -> list[str]:
             if name and plain.startswith(("np.", "array(")):
                 found.append(f"glue key {name!r} stores {plain[:30]!r}: glue a plain float, "
                              "int or str (the book cannot format it)")
+    return found
+
+
+def problems(nb) -> list[str]:
+    """Every way a lesson departs from the layout, as sentences."""
+    cells, found = nb["cells"], mechanics(nb)
+    md = [(k, _src(c)) for k, c in enumerate(cells) if c["cell_type"] == "markdown"]
+    first = md[0][1] if md else ""
+    goals = re.search(r"(?im)^.*goals?.*$\n((?:\s*[-*] .*\n?)+)", first)
+    if not goals or not 3 <= len(re.findall(r"(?m)^\s*[-*] ", goals.group(1))) <= 5:
+        found.append("the first cell has no list of 3-5 learning goals under a 'goals' line")
+    for needed in ("Builds on", "Reading time"):
+        if needed not in first:
+            found.append(f"the first cell does not say '{needed}'")
     fine = [k for k, t in md if "Sources and fine print" in t and "dropdown" in t]
     if len(fine) != 1:
         found.append(f"{len(fine)} 'Sources and fine print' dropdowns (one expected)")

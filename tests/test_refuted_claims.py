@@ -68,9 +68,11 @@ REFUTED = {
 
 
 def _text(name: str) -> str:
-    nb = json.loads((ROOT / "lessons" / f"{name}.ipynb").read_text())
+    """The lesson's markdown and cell metadata, with its checks page's (a claim may move there)."""
+    pages = [ROOT / "lessons" / f"{name}.ipynb", ROOT / "lessons" / "checks" / f"{name}_checks.ipynb"]
+    cells = [c for p in pages if p.is_file() for c in json.loads(p.read_text())["cells"]]
     parts = []
-    for cell in nb["cells"]:
+    for cell in cells:
         if cell["cell_type"] == "markdown":
             parts.append("".join(cell["source"]))
         parts.append(json.dumps(cell.get("metadata", {}), ensure_ascii=False))
@@ -85,7 +87,7 @@ def _fold(phrase: str) -> str:
 def test_no_refuted_claim_returns(name):
     text = _text(name)
     back = [f"{phrase!r}: {why}" for phrase, why in REFUTED[name] if _fold(phrase) in text]
-    assert not back, f"lessons/{name}.ipynb states a claim found false: " + "; ".join(back)
+    assert not back, f"lessons/{name} (or its checks page) states a claim found false: " + "; ".join(back)
 
 
 def test_the_check_catches_a_returned_claim(tmp_path, monkeypatch):
@@ -95,5 +97,11 @@ def test_the_check_catches_a_returned_claim(tmp_path, monkeypatch):
                      "source": ["The kernel drift, which rests on\n", "the same signs, meets it."]}]}
     (lesson / "08_linearization.ipynb").write_text(json.dumps(nb))
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    with pytest.raises(AssertionError, match="rests on the same signs"):
+        test_no_refuted_claim_returns("08_linearization")
+    (lesson / "08_linearization.ipynb").write_text(json.dumps({"cells": []}))
+    test_no_refuted_claim_returns("08_linearization")
+    (lesson / "checks").mkdir()
+    (lesson / "checks" / "08_linearization_checks.ipynb").write_text(json.dumps(nb))
     with pytest.raises(AssertionError, match="rests on the same signs"):
         test_no_refuted_claim_returns("08_linearization")

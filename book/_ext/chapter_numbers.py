@@ -3,7 +3,8 @@
 Sphinx numbers every numbered block once through the whole book ("Exercise 41" in chapter 13),
 because the table of contents is not numbered (the lesson titles carry their own numbers). This
 extension renumbers, after Sphinx's own pass, each page's blocks from 1 in page order, prefixed
-by the chapter number of a lesson's file name (``lessons/13b_zou_proof_pieces`` gives "13b.1").
+by the chapter number of a lesson's file name (``lessons/13b_zou_proof_pieces`` gives "13b.1");
+a chapter's checks page (``lessons/checks/09_lazy_vs_active_checks``) numbers its own "C9.1".
 Pages that are not lessons number their blocks 1, 2, ... on their own. Cross-references and
 sphinx-exercise's "Solution to Exercise ..." titles read the same table, so they agree.
 """
@@ -12,13 +13,16 @@ from __future__ import annotations
 
 import re
 
-_LESSON = re.compile(r"^lessons/(?P<chapter>\d+[a-z]?)_")
+_LESSON = re.compile(r"^lessons/(?P<checks>checks/)?(?P<chapter>\d+[a-z]?)_")
 
 
 def chapter_of(docname: str) -> str | None:
-    """The chapter label of a lesson's docname ("lessons/12b_x" gives "12b"), else None."""
+    """The chapter label of a lesson's docname ("lessons/12b_x" gives "12b", its checks page
+    "lessons/checks/12b_x_checks" gives "C12b"), else None."""
     m = _LESSON.match(docname)
-    return m.group("chapter").lstrip("0") if m else None
+    if not m:
+        return None
+    return ("C" if m.group("checks") else "") + m.group("chapter").lstrip("0")
 
 
 def renumber(toc_fignumbers: dict) -> dict:

@@ -14,7 +14,8 @@ experiments can do: "tested" (an experiment inside the statement's hypotheses th
 failed), "checked outside its hypotheses" (it could have failed, but a failure would not
 contradict the paper: widths or step sizes the statement does not cover) or "illustrated" (no
 experiment could contradict it). ``tests`` lists the code cells of that evidence ("cellid" in
-the same lesson, "04_gradient_flow.ipynb#cellid" in another); it may be empty only for
+the same lesson, "04_gradient_flow.ipynb#cellid" in another,
+"checks/09_lazy_vs_active_checks.ipynb#cellid" on a chapter's checks page); it may be empty only for
 "illustrated". ``collect`` gathers the entries (``tests/test_ledger.py``
 checks them); the ``statement-ledger`` directive renders them as a table per part, and the page
 holding it is rebuilt whenever a lesson changes.
@@ -212,8 +213,9 @@ def ledger_markdown(srcdir: Path) -> str:
                 else:
                     name, cell = hit
                     where = "/lessons/" + name[: -len(".ipynb")]
-                    ch = name.split("_")[0].lstrip("0")
-                    tests.append(f"{{doc}}`ch. {ch} <{where}>`: {_inline_code(_first_line(cell))}")
+                    ch = Path(name).name.split("_")[0].lstrip("0")
+                    page = f"checks of ch. {ch}" if name.startswith("checks/") else f"ch. {ch}"
+                    tests.append(f"{{doc}}`{page} <{where}>`: {_inline_code(_first_line(cell))}")
             evidence = entry.get("evidence") or "**missing**"
             tests = [f"**{evidence}**" + (" by " if tests else "")] + ["; ".join(tests)]
             title = st.title.replace("\n", " ") or "(untitled)"
