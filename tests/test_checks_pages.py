@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_lesson_style import _src, mechanics, prose_words
+from test_lesson_style import CHECKS, _src, mechanics, prose_words
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKS = sorted((ROOT / "lessons" / "checks").glob("*.ipynb"))
 MAX_WORDS = 2000
 NAME = re.compile(r"^(?P<lesson>(?P<chapter>\d+[a-z]?)_\w+?)_checks\.ipynb$")
 

@@ -5,13 +5,11 @@ Cells tagged ``hide-input`` are shown behind a toggle and count as visible."""
 import ast
 import builtins
 import json
-from pathlib import Path
 
 import pytest
+import test_lesson_style
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))   # the chapters, then their checks pages
-LESSONS += sorted((ROOT / "lessons" / "checks").glob("*.ipynb"))
+LESSONS = test_lesson_style.LESSONS + test_lesson_style.CHECKS   # chapters, then checks pages
 
 
 def _defined(tree) -> set[str]:

@@ -5,13 +5,11 @@ shift the figure numbers of the chapter)."""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
+import test_lesson_style
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))   # the chapters, then their checks pages
-LESSONS += sorted((ROOT / "lessons" / "checks").glob("*.ipynb"))
+LESSONS = test_lesson_style.LESSONS + test_lesson_style.CHECKS   # chapters, then checks pages
 REPR = re.compile(r"^<[\w.]+(?: object)? at 0x[0-9a-f]+>$")
 
 

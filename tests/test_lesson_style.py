@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
+CHECKS = sorted((ROOT / "lessons" / "checks").glob("*.ipynb"))   # the chapters' checks pages
 MAX_CODE_LINES = 20
 MAX_OUTPUT_WIDTH = 100
 MAX_WORDS = 3000
