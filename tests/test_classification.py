@@ -354,3 +354,64 @@ def test_zero_error_grid_quadratic_batch_lr_scales_the_gd_step_by_b_over_n_squar
     assert g_q.lr[0, 1, 0] == pytest.approx(g_s.lr[0, 1, 0] / 16, rel=1e-12)
     with pytest.raises(ValueError, match="batch_lr"):
         zero_error_grid(X, y, batch_lr="cubic", **kw)
+
+
+def test_zero_error_grid_seeds_a_runs_batches_from_the_run_not_its_place_in_the_grid():
+    # Chapter 14 compares runs across grids (the linear and the proof's step, one (m, B, seed)):
+    # the same run must draw the same batches in a 2-width grid and in a 1-width grid.
+    X, y = _toy(n=16, phi=0.4)
+    kw = dict(batch_sizes=[None, 4], seeds=[0, 1], steps=60, sampling="uniform",
+              batch_lr="linear", min_tail=0.2)
+    g2 = zero_error_grid(X, y, widths=[16, 32], **kw)
+    g1 = zero_error_grid(X, y, widths=[32], **kw)
+    np.testing.assert_array_equal(g2.first[1], g1.first[0])
+    np.testing.assert_array_equal(g2.stable[1], g1.stable[0])
+    for b in (None, 4):
+        for s in (0, 1):
+            h2, h1 = g2.histories[(32, b, s)], g1.histories[(32, b, s)]
+            np.testing.assert_array_equal(h2.loss, h1.loss)
+            np.testing.assert_array_equal(h2.error, h1.error)
+    # the grid's own SGD runs changed with it: not all four histories are one trajectory
+    assert not np.array_equal(g2.histories[(16, 4, 0)].loss, g2.histories[(32, 4, 0)].loss)
+
+
+def test_zero_error_grid_batch_seeds_are_the_runs_own_and_ignore_batch_lr(monkeypatch):
+    import overparam.classification as cl
+    X, y = _toy(n=16, phi=0.4)
+    seen = {}
+    real = cl.run_classifier
+
+    def spy(X, y, **kw):
+        seen.setdefault((kw["width"], kw["batch_size"], kw["seed"]), []).append(
+            kw["shuffle_seed"])
+        return real(X, y, **kw)
+
+    monkeypatch.setattr(cl, "run_classifier", spy)
+    kw = dict(widths=[16, 32], batch_sizes=[None, 4, 1], seeds=[0, 1], steps=2)
+    for rule in ("linear", "quadratic"):
+        cl.zero_error_grid(X, y, batch_lr=rule, **kw)
+    cl.zero_error_grid(X, y, widths=[32], batch_sizes=[1], seeds=[1], steps=2)   # another grid
+    assert all(len(set(v)) == 1 for v in seen.values())       # any rule, any grid: one seed
+    firsts = [v[0] for v in seen.values()]
+    assert len(set(firsts)) == len(firsts) == 12                # distinct runs, distinct seeds
+    assert cl.batch_order_seed(32, 4, 0, 1) != cl.batch_order_seed(32, 4, 0, 0)
+    assert cl.batch_order_seed(32, 4, 0) == seen[(32, 4, 0)][0]
+
+
+def test_zero_error_grid_batch_seed_draws_other_batches_and_leaves_gd_alone():
+    X, y = _toy(n=16, phi=0.4)
+    kw = dict(widths=[32], batch_sizes=[None, 4], seeds=[0, 1], steps=40, sampling="uniform",
+              batch_lr="linear")
+    g0 = zero_error_grid(X, y, **kw)
+    g0_again = zero_error_grid(X, y, batch_seed=0, **kw)
+    g3 = zero_error_grid(X, y, batch_seed=3, **kw)
+    for s in (0, 1):
+        np.testing.assert_array_equal(g0.histories[(32, None, s)].loss,
+                                      g3.histories[(32, None, s)].loss)
+        np.testing.assert_array_equal(g0.histories[(32, 4, s)].loss,
+                                      g0_again.histories[(32, 4, s)].loss)
+    assert any(not np.array_equal(g0.histories[(32, 4, s)].loss, g3.histories[(32, 4, s)].loss)
+               for s in (0, 1))
+    for bad in (-1, 1.5, "0", True, None):
+        with pytest.raises(ValueError, match="batch_seed"):
+            zero_error_grid(X, y, batch_seed=bad, **kw)

@@ -213,15 +213,20 @@ class ZeroErrorGrid:
 def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
                     lr_scale: float = 1.0, steps: int = 1000, epochs: float | None = None,
                     min_tail: float = 0.0, record_every: int | str = 1, sampling: str = "epoch",
-                    batch_lr: str = "same", dtype: torch.dtype = DEFAULT_DTYPE,
-                    device="cpu") -> ZeroErrorGrid:
+                    batch_lr: str = "same", batch_seed: int = 0,
+                    dtype: torch.dtype = DEFAULT_DTYPE, device="cpu") -> ZeroErrorGrid:
     """Iterations to zero training error for every width m, batch size b (None = GD) and seed,
     with the logistic loss on ``DeepReLU(..., parameterization="zou")`` (Chapter 14; Zou et al.
     trade width, batch size and iterations against each other). Every run has its own seed for
-    the initialization (``seed``) and its own seed for SGD's batches (different for every
-    (m, b, seed)), and runs all ``steps`` (no early stop), so that an error that comes back
-    after touching zero is seen. The step size of width m is ``lr_scale`` times
-    ``suggested_lr``'s stable GD step at that initialization, the same for every batch size.
+    the initialization (``seed``) and its own seed for SGD's batches, ``batch_order_seed(m, b,
+    seed, batch_seed)``: different for every (m, b, seed), and a function of the run alone,
+    never of its place in the grid, so a run gets the same batches in any grid and under any
+    ``batch_lr`` (the linear and the quadratic runs of one (m, b, seed) draw the same batch
+    sequence). ``batch_seed`` (a non-negative int, default 0) gives another draw of the batches
+    for the same runs; it changes no GD run (b = None). Every run runs all ``steps`` (no early
+    stop), so that an error that comes back after touching zero is seen. The step size of
+    width m is ``lr_scale`` times ``suggested_lr``'s stable GD step at that initialization,
+    the same for every batch size.
     ``epochs=E`` gives every batch size the same budget of examples seen: ceil(E n / b)
     iterations for batch size b (E for GD) instead of ``steps`` for all; a run counts as
     settled only if its error stayed zero over the last ``min_tail`` fraction of its run
@@ -240,6 +245,7 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
         raise ValueError(f"record_every must be a positive int or 'epoch', not {record_every!r}")
     if batch_lr not in ("same", "linear", "quadratic"):
         raise ValueError(f"batch_lr must be 'same', 'linear' or 'quadratic', not {batch_lr!r}")
+    _check_batch_seed(batch_seed)
     widths, batch_sizes, seeds = list(widths), list(batch_sizes), list(seeds)
     n = int(torch.as_tensor(X).shape[0])
     if epochs is not None and not epochs > 0:
@@ -253,7 +259,7 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
     for i, m in enumerate(widths):
         for j, b in enumerate(batch_sizes):
             for s, seed in enumerate(seeds):
-                shuffle = 1_000_003 * (s + 1) + 1009 * i + j     # one batch order per run
+                shuffle = batch_order_seed(m, b, seed, batch_seed)   # the run's own, any grid
                 power = {"same": 0, "linear": 1, "quadratic": 2}[batch_lr]
                 scale = lr_scale * (1.0 if b is None else (b / n) ** power)
                 net, h = run_classifier(X, y, width=m, depth=depth, batch_size=b,
@@ -280,6 +286,26 @@ def zero_error_grid(X, y, *, widths, batch_sizes, seeds=(0,), depth: int = 2,
                     eps[i, j, s] = k2 * (n if b is None else b) / n
     return ZeroErrorGrid(widths, batch_sizes, seeds, n, max(budget), first, stable, eps, dist,
                          rel, lrs, hists, budget, min_tail)
+
+
+def _check_batch_seed(batch_seed) -> None:
+    if (not isinstance(batch_seed, (int, np.integer)) or isinstance(batch_seed, bool)
+            or batch_seed < 0):
+        raise ValueError(f"batch_seed must be a non-negative int, not {batch_seed!r}")
+
+
+def batch_order_seed(width: int, batch_size, seed: int, batch_seed: int = 0) -> int:
+    """The seed of SGD's batches for the run (width, batch_size, seed) of ``zero_error_grid``:
+    a hash (numpy's ``SeedSequence``) of the run itself and of ``batch_seed`` ("another draw of
+    the batches for the same runs"), never of its place in a grid, so the same run gets the
+    same batches in any grid. Different runs, or different ``batch_seed``, get different
+    seeds (63-bit hashes; distinct except with probability ~2^-63 per pair). ``batch_size=None``
+    (GD, no batches) hashes as 0."""
+    _check_batch_seed(batch_seed)
+    vals = [int(width), 0 if batch_size is None else int(batch_size), int(seed), int(batch_seed)]
+    zigzag = [2 * v if v >= 0 else -2 * v - 1 for v in vals]     # non-negative for SeedSequence
+    lo, hi = np.random.SeedSequence([0x1A7C4, *zigzag]).generate_state(2, np.uint32)
+    return (int(hi) << 32 | int(lo)) >> 1        # 63 bits: torch.Generator.manual_seed takes it
 
 
 def _record_every(record_every, n: int, b) -> int:
