@@ -121,8 +121,8 @@ def gd_step_check(model, X, y, lr, *, ax=None):
 
 def lambda0_vs_angle(n, d, angle_deg, *, seed=0, ax=None):
     """Chapter 3: lambda_0 = lambda_min(H^infty) of ``data.close_pair_data(n, d, angle)``
-    against the angle between its two closest inputs (Du et al. Thm 3.1: lambda_0 > 0 iff no
-    two inputs are parallel), with the chosen angle marked. At angle 0 the figure shows the
+    against the angle between inputs x_0 and x_1 (Du et al. Thm 3.1: lambda_0 > 0 if no two
+    inputs are parallel or opposite), with the chosen angle marked. At angle 0 the figure shows the
     error ``data.check_inputs`` raises."""
     from .data import check_inputs, close_pair_data
     from .kernels import h_infinity, lambda_min
