@@ -82,3 +82,82 @@ def flip_balls(radius: float = 0.3, n_neurons: int = 14, seed: int = 0, ax=None)
            ylabel="another direction")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small", frameon=False)
     return fig
+
+
+def park_and_push_positions(z, omega: float, r: float, eps: float | None = None, seed: int = 0):
+    """Chapter 11, the semi-smoothness adversary on a number line: the pre-activations ``z`` of one
+    layer's units at one input. Choose: S, the inactive units within omega of 0 (-omega < z < 0).
+    Park: W-breve, spending omega, moves each unit of S to just below 0, z * eps / omega in
+    (-eps, 0), like the chapter's 10^-9 z_j: still off, so the gradient there sees none of them.
+    Push: W' of size r lifts each by r, across 0, to (r - eps, r). A random W' of the same size
+    instead moves every unit by a random amount in [-r, r], so it can flip only units within r of
+    0. Returns a dict of numpy arrays: ``S`` (bool), ``parked``, ``pushed``, ``random``."""
+    z = np.asarray(z, float)
+    eps = r / 4 if eps is None else eps
+    if not 0 < r <= omega:
+        raise ValueError(f"r = {r} must lie in (0, omega = {omega}]: semi-smoothness moves "
+                         "||W'||_2 = r <= omega")
+    if not 0 < eps < r:
+        raise ValueError(f"eps = {eps} must lie in (0, r = {r}) for the push to cross 0")
+    S = (z > -omega) & (z < 0)
+    parked = np.where(S, z * eps / omega, z)
+    pushed = np.where(S, parked + r, parked)
+    random = z + r * np.random.default_rng(seed).uniform(-1, 1, z.shape)
+    return {"S": S, "parked": parked, "pushed": pushed, "random": random}
+
+
+def park_and_push(omega: float = 0.5, r: float = 0.3, n_units: int = 12, seed: int = 44, ax=None):
+    """Chapter 11: the picture of the semi-smoothness adversary (Choose, Park, Push), with the
+    positions of ``park_and_push_positions``: one row per step, hollow circles where the units
+    were before the step, and a last row for a random W' of the same size r, which flips only the
+    few units already within r of 0."""
+    if n_units < 2:
+        raise ValueError(f"n_units = {n_units}: draw at least two units")
+    rng = np.random.default_rng(seed)
+    z = np.linspace(-1.4, 1.4, n_units) + rng.uniform(-0.3, 0.3, n_units) * 2.8 / n_units
+    pos = park_and_push_positions(z, omega, r, eps=r / 2, seed=seed)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.6, 4.0), layout="constrained")
+    else:
+        fig = ax.figure
+    S, flip = pos["S"], np.sign(pos["random"]) != np.sign(z)
+    rows = [(3, z, None), (2, pos["parked"], z), (1, pos["pushed"], pos["parked"]),
+            (0, pos["random"], z)]
+    for y, x, before in rows:
+        color = np.where(S, "C3", "C0") if y else np.where(flip, "C1", "C0")
+        if before is not None:
+            moved = np.abs(x - before) > 1e-9
+            ax.scatter(before[moved], np.full(moved.sum(), y), facecolors="none",
+                       edgecolors=list(color[moved]), s=28, lw=0.8, zorder=2)
+            for x0, x1 in zip(before[moved], x[moved]):
+                ax.annotate("", (x1, y + 0.06), (x0, y + 0.06), arrowprops=dict(
+                    arrowstyle="->", color="0.4", lw=0.8, shrinkA=3, shrinkB=3,
+                    connectionstyle="arc3,rad=-0.5"))
+        ax.scatter(x, np.full_like(x, y), c=list(color), s=28, zorder=3)
+    ax.add_patch(plt.Rectangle((-omega, 2.8), omega, 0.4, color="C3", alpha=0.15, lw=0,
+                               label=r"within $\omega$ below 0: the set $S$"))
+    ax.add_patch(plt.Rectangle((-r, -0.2), 2 * r, 0.4, color="C1", alpha=0.15, lw=0,
+                               label=r"within $r$ of 0: all a random $W'$ can flip"))
+    ax.axvline(0, color="k", lw=1.2)
+    ax.text(-0.05, 3.45, "off", ha="right", fontsize="small")
+    ax.text(0.05, 3.45, "on", ha="left", fontsize="small")
+    notes = [(2, r"$S$ just below 0, still off: the gradient at $\breve W$ sees none of them"),
+             (1, r"$S$ across 0: each adds a first-order amount"),
+             (0, "every unit moves a little, in a random direction")]
+    for y, note in notes:
+        ax.text(1.6, y - 0.22, note, ha="right", va="top", fontsize="x-small")
+    ax.scatter([], [], c="C3", s=28, label=r"a unit of $S$ (off, $s_j > 0$)")
+    ax.scatter([], [], c="C0", s=28, label="another unit")
+    ax.scatter([], [], c="C1", s=28, label=r"a unit the random $W'$ flips")
+    ax.scatter([], [], facecolors="none", edgecolors="0.4", s=28, label="before the step")
+    ax.set_yticks([3, 2, 1, 0], [r"1. Choose: $W(0)$", "2. Park: $\\breve W$\n(spends $\\omega$)",
+                                 "3. Push: $\\breve W + W'$\n($\\|W'\\|_2 = r$)",
+                                 "random $W'$\n($\\|W'\\|_2 = r$)"])
+    ax.set(xlim=(-1.7, 1.7), ylim=(-0.6, 3.75), xlabel="pre-activation $z_j$ of one input",
+           xticks=[])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize="x-small",
+              frameon=False)
+    return fig
