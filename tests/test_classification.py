@@ -371,8 +371,10 @@ def test_zero_error_grid_seeds_a_runs_batches_from_the_run_not_its_place_in_the_
             h2, h1 = g2.histories[(32, b, s)], g1.histories[(32, b, s)]
             np.testing.assert_array_equal(h2.loss, h1.loss)
             np.testing.assert_array_equal(h2.error, h1.error)
-    # the grid's own SGD runs changed with it: not all four histories are one trajectory
-    assert not np.array_equal(g2.histories[(16, 4, 0)].loss, g2.histories[(32, 4, 0)].loss)
+    # the identity is the run's own batches, not one fixed order: the same run (same width,
+    # initialization and batch size) with another batch_seed draws other batches
+    g1b = zero_error_grid(X, y, widths=[32], batch_seed=1, **kw)
+    assert not np.array_equal(g1b.histories[(32, 4, 0)].loss, g1.histories[(32, 4, 0)].loss)
 
 
 def test_zero_error_grid_batch_seeds_are_the_runs_own_and_ignore_batch_lr(monkeypatch):

@@ -299,8 +299,10 @@ def batch_order_seed(width: int, batch_size, seed: int, batch_seed: int = 0) -> 
     a hash (numpy's ``SeedSequence``) of the run itself and of ``batch_seed`` ("another draw of
     the batches for the same runs"), never of its place in a grid, so the same run gets the
     same batches in any grid. Different runs, or different ``batch_seed``, get different
-    seeds (63-bit hashes; distinct except with probability ~2^-63 per pair). ``batch_size=None``
-    (GD, no batches) hashes as 0."""
+    seeds (63-bit hashes; distinct except with probability ~2^-63 per pair) as long as every
+    value has |value| < 2^31, one 32-bit word each: ``SeedSequence`` splits a larger integer
+    into several words, so two different runs could then hash the same words.
+    ``batch_size=None`` (GD, no batches) hashes as 0."""
     _check_batch_seed(batch_seed)
     vals = [int(width), 0 if batch_size is None else int(batch_size), int(seed), int(batch_seed)]
     zigzag = [2 * v if v >= 0 else -2 * v - 1 for v in vals]     # non-negative for SeedSequence
