@@ -84,76 +84,110 @@ def flip_balls(radius: float = 0.3, n_neurons: int = 14, seed: int = 0, ax=None)
     return fig
 
 
-def park_and_push_positions(z, omega: float, r: float, eps: float | None = None, seed: int = 0):
+def park_and_push_positions(z, s, omega: float, r: float, eps: float | None = None,
+                            seed: int = 0):
     """Chapter 11, the semi-smoothness adversary on a number line: the pre-activations ``z`` of one
-    layer's units at one input. Choose: S, the inactive units within omega of 0 (-omega < z < 0).
-    Park: W-breve, spending omega, moves each unit of S to just below 0, z * eps / omega in
-    (-eps, 0), like the chapter's 10^-9 z_j: still off, so the gradient there sees none of them.
-    Push: W' of size r lifts each by r, across 0, to (r - eps, r). A random W' of the same size
-    instead moves every unit by a random amount in [-r, r], so it can flip only units within r of
-    0. Returns a dict of numpy arrays: ``S`` (bool), ``parked``, ``pushed``, ``random``."""
-    z = np.asarray(z, float)
-    eps = r / 4 if eps is None else eps
+    layer's units at one input, with sensitivities ``s`` (s_j > 0: the unit's activation would
+    raise F). With ||h|| = 1 a change of W of spectral norm t moves the whole vector z by at most
+    t: the squares of the units' moves add up to at most t^2 (as in ``landscape.kink_point`` and
+    ``kink_flip``).
+
+    Choose: S, the off units (z < 0) with s_j > 0 nearest 0, as many as omega can park together:
+    kept in order of |z_j| while sqrt(sum of their z_j^2) <= omega. Park: W-breve moves each unit
+    of S to eps z_j / max_S |z|, in [-eps, 0), just below 0 (the chapter's 10^-9 z_j): still
+    off, in the same order; the moves together have size at most omega. Push: W' of size r
+    moves unit j of S by r s_j / ||s_S|| (about r / sqrt|S|; together exactly r), across 0. A
+    random W' of size r at W(0) instead moves every unit by about r / (2 sqrt n) in a random
+    direction (n units; together r / 2, the chapter's Gaussian W' with entries of size
+    r / (2 sqrt m)), so it flips only units about that close to 0. Returns a dict of numpy
+    arrays: ``S`` (bool), ``parked``, ``push`` (each unit's push move), ``pushed``, ``random``,
+    and the float ``t`` = r / (2 sqrt n)."""
+    z, s = np.asarray(z, float), np.asarray(s, float)
+    if z.shape != s.shape or z.ndim != 1:
+        raise ValueError(f"z and s must be vectors of the same length, not {z.shape} and {s.shape}")
     if not 0 < r <= omega:
         raise ValueError(f"r = {r} must lie in (0, omega = {omega}]: semi-smoothness moves "
                          "||W'||_2 = r <= omega")
-    if not 0 < eps < r:
-        raise ValueError(f"eps = {eps} must lie in (0, r = {r}) for the push to cross 0")
-    S = (z > -omega) & (z < 0)
-    parked = np.where(S, z * eps / omega, z)
-    pushed = np.where(S, parked + r, parked)
-    random = z + r * np.random.default_rng(seed).uniform(-1, 1, z.shape)
-    return {"S": S, "parked": parked, "pushed": pushed, "random": random}
+    idx = np.flatnonzero((z < 0) & (s > 0))
+    idx = idx[np.argsort(-z[idx])]                                   # nearest 0 first
+    cost = np.sqrt(np.cumsum(z[idx] ** 2))
+    S = np.zeros(z.shape, bool)
+    S[idx[: int((cost <= omega).sum())]] = True
+    if not S.any():
+        raise ValueError(f"no off unit with s_j > 0 lies within omega = {omega} of 0: S is empty")
+    push = np.where(S, r * np.where(S, s, 0) / np.linalg.norm(s[S]), 0.0)
+    eps = 0.8 * push[S].min() if eps is None else eps
+    if not 0 < eps < push[S].min():
+        raise ValueError(f"eps = {eps} must lie in (0, {push[S].min():.3g}), below the smallest "
+                         "push move, for the push to cross 0")
+    if eps >= np.abs(z[S]).max():
+        raise ValueError(f"eps = {eps} must lie below max |z_S| = {np.abs(z[S]).max():.3g}: "
+                         "parking moves S toward 0")
+    parked = np.where(S, z * eps / np.abs(z[S]).max(), z)
+    g = np.random.default_rng(seed).standard_normal(z.shape)
+    t = r / (2 * np.sqrt(z.size))
+    return {"S": S, "parked": parked, "push": push, "pushed": parked + push,
+            "random": z + (r / 2) * g / np.linalg.norm(g), "t": t}
 
 
-def park_and_push(omega: float = 0.5, r: float = 0.3, n_units: int = 12, seed: int = 44, ax=None):
+def park_and_push(omega: float = 1.0, r: float = 0.5, seed: int = 11, ax=None):
     """Chapter 11: the picture of the semi-smoothness adversary (Choose, Park, Push), with the
-    positions of ``park_and_push_positions``: one row per step, hollow circles where the units
-    were before the step, and a last row for a random W' of the same size r, which flips only the
-    few units already within r of 0."""
-    if n_units < 2:
-        raise ValueError(f"n_units = {n_units}: draw at least two units")
-    rng = np.random.default_rng(seed)
-    z = np.linspace(-1.4, 1.4, n_units) + rng.uniform(-0.3, 0.3, n_units) * 2.8 / n_units
-    pos = park_and_push_positions(z, omega, r, eps=r / 2, seed=seed)
+    positions of ``park_and_push_positions`` for sixteen units placed by hand (``seed`` draws the
+    random move): one row per step, hollow circles where the units were before the step, and a
+    last row for a random W' of the same size r at W(0), which moves each unit by only about
+    r / (2 sqrt n) and flips at most the units about that close to 0."""
+    z = np.array([-1.1, -0.95, -0.8, -0.66, -0.54, -0.48, -0.42, -0.3, -0.02,
+                  0.35, 0.5, 0.62, 0.75, 0.88, 1.0, 1.1])
+    s = np.array([1.0, -1.0, 1.0, 1.0, 1.0, -1.0, 1.0, 1.0, -1.0,
+                  1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0]) * np.linspace(0.9, 1.1, 16)
+    pos = park_and_push_positions(z, s, omega, r, seed=seed)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.6, 4.0), layout="constrained")
+        fig, ax = plt.subplots(figsize=(7.6, 4.3), layout="constrained")
     else:
         fig = ax.figure
     S, flip = pos["S"], np.sign(pos["random"]) != np.sign(z)
+    reach = z[S].min()                                     # the farthest unit of S
+    left_out = (z < 0) & (s < 0) & (z > reach)             # off, nearer 0, but s_j < 0
+    base = np.where(S, "C3", np.where(left_out, "C7", "C0"))
     rows = [(3, z, None), (2, pos["parked"], z), (1, pos["pushed"], pos["parked"]),
             (0, pos["random"], z)]
     for y, x, before in rows:
-        color = np.where(S, "C3", "C0") if y else np.where(flip, "C1", "C0")
+        color = base if y else np.where(flip, "C1", "C0")
         if before is not None:
             moved = np.abs(x - before) > 1e-9
             ax.scatter(before[moved], np.full(moved.sum(), y), facecolors="none",
-                       edgecolors=list(color[moved]), s=28, lw=0.8, zorder=2)
+                       edgecolors=list(color[moved]), s=22, lw=0.8, zorder=2)
             for x0, x1 in zip(before[moved], x[moved]):
                 ax.annotate("", (x1, y + 0.06), (x0, y + 0.06), arrowprops=dict(
-                    arrowstyle="->", color="0.4", lw=0.8, shrinkA=3, shrinkB=3,
+                    arrowstyle="->", color="0.4", lw=0.8, shrinkA=2, shrinkB=2,
                     connectionstyle="arc3,rad=-0.5"))
-        ax.scatter(x, np.full_like(x, y), c=list(color), s=28, zorder=3)
-    ax.add_patch(plt.Rectangle((-omega, 2.8), omega, 0.4, color="C3", alpha=0.15, lw=0,
-                               label=r"within $\omega$ below 0: the set $S$"))
-    ax.add_patch(plt.Rectangle((-r, -0.2), 2 * r, 0.4, color="C1", alpha=0.15, lw=0,
-                               label=r"within $r$ of 0: all a random $W'$ can flip"))
+        ax.scatter(x, np.full_like(x, y), c=list(color), s=22, zorder=3)
+    ax.add_patch(plt.Rectangle((reach - 0.04, 2.8), 0.04 - reach, 0.4, color="C3", alpha=0.15,
+                               lw=0, label=r"$S$: the off units nearest 0 with $s_j > 0$ that "
+                               r"$\omega$ can park together ($\sum_S z_j^2 \leq \omega^2$)"))
+    t = pos["t"]
+    ax.add_patch(plt.Rectangle((-t, -0.2), 2 * t, 0.4, color="C1", alpha=0.25, lw=0,
+                               label=r"within about $r/(2\sqrt{m})$ of 0: what a random $W'$ "
+                               r"at $W(0)$ flips (about $0.11\,mr$ units)"))
     ax.axvline(0, color="k", lw=1.2)
     ax.text(-0.05, 3.45, "off", ha="right", fontsize="small")
     ax.text(0.05, 3.45, "on", ha="left", fontsize="small")
-    notes = [(2, r"$S$ just below 0, still off: the gradient at $\breve W$ sees none of them"),
-             (1, r"$S$ across 0: each adds a first-order amount"),
-             (0, "every unit moves a little, in a random direction")]
+    notes = [(2, "$S$ just below 0, still off: unseen by the gradient at $\\breve W$;\n"
+                 "the moves' squares add up to at most $\\omega^2$"),
+             (1, "$S$ across 0, unit $j$ moved by $r s_j/\\|s_S\\|$ (about $r/\\sqrt{|S|}$):\n"
+                 "each adds a first-order amount"),
+             (0, r"every unit moves about $r/(2\sqrt{m})$, in a random direction")]
     for y, note in notes:
-        ax.text(1.6, y - 0.22, note, ha="right", va="top", fontsize="x-small")
-    ax.scatter([], [], c="C3", s=28, label=r"a unit of $S$ (off, $s_j > 0$)")
-    ax.scatter([], [], c="C0", s=28, label="another unit")
-    ax.scatter([], [], c="C1", s=28, label=r"a unit the random $W'$ flips")
-    ax.scatter([], [], facecolors="none", edgecolors="0.4", s=28, label="before the step")
+        ax.text(1.15, y - 0.22, note, ha="right", va="top", fontsize="x-small")
+    ax.scatter([], [], c="C3", s=22, label=r"a unit of $S$ (off, $s_j > 0$)")
+    ax.scatter([], [], c="C7", s=22, label=r"an off unit with $s_j < 0$: not in $S$")
+    ax.scatter([], [], c="C0", s=22, label="another unit")
+    ax.scatter([], [], c="C1", s=22, label=r"a unit the random $W'$ flips")
+    ax.scatter([], [], facecolors="none", edgecolors="0.4", s=22, label="before the step")
     ax.set_yticks([3, 2, 1, 0], [r"1. Choose: $W(0)$", "2. Park: $\\breve W$\n(spends $\\omega$)",
                                  "3. Push: $\\breve W + W'$\n($\\|W'\\|_2 = r$)",
-                                 "random $W'$\n($\\|W'\\|_2 = r$)"])
-    ax.set(xlim=(-1.7, 1.7), ylim=(-0.6, 3.75), xlabel="pre-activation $z_j$ of one input",
+                                 "random $W'$ at $W(0)$\n($\\|W'\\|_2 = r$)"])
+    ax.set(xlim=(-1.2, 1.2), ylim=(-0.6, 3.75), xlabel="pre-activation $z_j$ of one input",
            xticks=[])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
