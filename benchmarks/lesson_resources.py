@@ -3,7 +3,8 @@
 Each notebook in lessons/ is executed by nbclient in its own subprocess (the notebook file is
 read, never written); a thread polls the resident memory (RSS) of the kernel process, and of any
 process it starts, every 50 ms. The table goes to benchmarks/lesson_resources.md, which the
-book's "how to use the course" page includes verbatim.
+book's "how to use" and teaching pages include verbatim; the teaching page also includes
+benchmarks/class_capacity.md (what a class needs).
 
     python benchmarks/lesson_resources.py             # every lessons/*.ipynb
     python benchmarks/lesson_resources.py --one lessons/01_intro.ipynb   # one, prints JSON
@@ -21,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "benchmarks" / "lesson_resources.md"
+CAPACITY = ROOT / "benchmarks" / "class_capacity.md"   # included by book/teaching.md
 # Every lesson: < 60 s and < 800 MB (10^6 bytes) of peak kernel memory, so that it runs in a
 # Binder session (1-2 GB for the kernel, the server and the browser's page together).
 LIMIT_S, LIMIT_MB = 60.0, 800.0
@@ -107,6 +109,34 @@ def table(results: dict, machine: str, date: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def capacity(results: dict, classes=(300, 3_000), window_s: float = 300.0,
+             limit_gb: float = 1.0) -> str:
+    """What a class needs, from the measured lessons (book/teaching.md): memory with everyone's
+    largest lesson open, cores with everyone running the slowest lesson within ``window_s``,
+    and core-hours for every notebook once per student. Lessons that failed are left out."""
+    ok = {k: r for k, r in results.items() if not r.get("error")}
+    if not ok:
+        return "(no lesson measured yet)\n"
+    big = max(ok, key=lambda k: megabytes(ok[k]))
+    slow = max(ok, key=lambda k: ok[k]["seconds"])
+    mb, sec = megabytes(ok[big]), ok[slow]["seconds"]
+    total = sum(r["seconds"] for r in ok.values())
+    head = " | ".join(f"a class of {c:,}" for c in classes)
+    rows = [f"| | {head} |", "|---|" + "---|" * len(classes)]
+    mem = " | ".join(f"{c} × {mb:.0f} MB ≈ {c * mb / 1e3:,.0f} GB (≤ {c * limit_gb:,.0f} GB "
+                     f"at the {limit_gb:g} GB limit)" for c in classes)
+    rows.append(f"| memory, everyone with the largest lesson (`{big}`) open at once | {mem} |")
+    cpu = " | ".join(f"{c} × {sec:.1f} s / {window_s:.0f} s ≈ {c * sec / window_s:,.0f} cores"
+                     for c in classes)
+    rows.append(f"| cores, everyone running the slowest lesson (`{slow}`, {sec:.1f} s) within "
+                 f"the same {window_s / 60:.0f} minutes | {cpu} |")
+    hours = " | ".join(f"{c} × {total:.0f} s ≈ {c * total / 3600:,.0f} core-hours"
+                       for c in classes)
+    rows.append(f"| cores over a whole course: all {len(ok)} notebooks (lessons and checks "
+                f"pages) take {total:.0f} s of one core per student | {hours} |")
+    return "\n".join(rows) + "\n"
+
+
 def run_all(machine: str, date: str, only=None, timeout: int = 600) -> dict:
     results = {}
     for path in lessons():
@@ -116,6 +146,8 @@ def run_all(machine: str, date: str, only=None, timeout: int = 600) -> dict:
         print(f"  lesson {name} ...", flush=True)
         results[name] = measure(path, timeout)
     TABLE.write_text(table(results, machine, date))
+    if not only:
+        CAPACITY.write_text(capacity(results))
     return results
 
 
