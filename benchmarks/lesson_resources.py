@@ -123,14 +123,14 @@ def capacity(results: dict, classes=(300, 3_000), window_s: float = 300.0,
     total = sum(r["seconds"] for r in ok.values())
     head = " | ".join(f"a class of {c:,}" for c in classes)
     rows = [f"| | {head} |", "|---|" + "---|" * len(classes)]
-    mem = " | ".join(f"{c} × {mb:.0f} MB ≈ {c * mb / 1e3:,.0f} GB (≤ {c * limit_gb:,.0f} GB "
+    mem = " | ".join(f"{c:,} × {mb:.0f} MB ≈ {c * mb / 1e3:,.0f} GB (≤ {c * limit_gb:,.0f} GB "
                      f"at the {limit_gb:g} GB limit)" for c in classes)
     rows.append(f"| memory, everyone with the largest lesson (`{big}`) open at once | {mem} |")
-    cpu = " | ".join(f"{c} × {sec:.1f} s / {window_s:.0f} s ≈ {c * sec / window_s:,.0f} cores"
+    cpu = " | ".join(f"{c:,} × {sec:.1f} s / {window_s:.0f} s ≈ {c * sec / window_s:,.0f} cores"
                      for c in classes)
     rows.append(f"| cores, everyone running the slowest lesson (`{slow}`, {sec:.1f} s) within "
                  f"the same {window_s / 60:.0f} minutes | {cpu} |")
-    hours = " | ".join(f"{c} × {total:.0f} s ≈ {c * total / 3600:,.0f} core-hours"
+    hours = " | ".join(f"{c:,} × {total:.0f} s ≈ {c * total / 3600:,.0f} core-hours"
                        for c in classes)
     rows.append(f"| cores over a whole course: all {len(ok)} notebooks (lessons and checks "
                 f"pages) take {total:.0f} s of one core per student | {hours} |")

@@ -22,7 +22,7 @@ def test_capacity_takes_the_largest_the_slowest_and_the_sum_of_the_lessons_that_
     text = lesson_resources.capacity(_results())
     # memory: 300 x 700 MB = 210 GB; 3,000 x 700 MB = 2,100 GB
     assert "`b.ipynb`" in text and "300 × 700 MB ≈ 210 GB" in text
-    assert "3000 × 700 MB ≈ 2,100 GB" in text
+    assert "3,000 × 700 MB ≈ 2,100 GB" in text
     # cores: 300 x 50 s / 300 s = 50; 3,000 x 50 / 300 = 500
     assert "`c.ipynb`, 50.0 s" in text and "≈ 50 cores" in text and "≈ 500 cores" in text
     # a whole course: 10 + 30 + 50 = 90 s per student; 300 x 90 s = 7.5 h; 3,000 x 90 s = 75 h
