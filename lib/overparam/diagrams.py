@@ -167,8 +167,8 @@ def park_and_push(omega: float = 1.0, r: float = 0.5, seed: int = 11, ax=None):
                                r"$\omega$ can park together ($\sum_S z_j^2 \leq \omega^2$)"))
     t = pos["t"]
     ax.add_patch(plt.Rectangle((-t, -0.2), 2 * t, 0.4, color="C1", alpha=0.25, lw=0,
-                               label=r"within about $r/(2\sqrt{m})$ of 0: what a random $W'$ "
-                               r"at $W(0)$ flips (about $0.11\,mr$ units)"))
+                               label=r"within about $r/(2\sqrt{m})$ of 0: where a random $W'$ "
+                               r"at $W(0)$ flips its about $0.11\,mr$ units"))
     ax.axvline(0, color="k", lw=1.2)
     ax.text(-0.05, 3.45, "off", ha="right", fontsize="small")
     ax.text(0.05, 3.45, "on", ha="left", fontsize="small")
@@ -180,7 +180,8 @@ def park_and_push(omega: float = 1.0, r: float = 0.5, seed: int = 11, ax=None):
     for y, note in notes:
         ax.text(1.15, y - 0.22, note, ha="right", va="top", fontsize="x-small")
     ax.scatter([], [], c="C3", s=22, label=r"a unit of $S$ (off, $s_j > 0$)")
-    ax.scatter([], [], c="C7", s=22, label=r"an off unit with $s_j < 0$: not in $S$")
+    ax.scatter([], [], c="C7", s=22,
+               label=r"an off unit with $s_j < 0$ among $S$'s candidates: skipped")
     ax.scatter([], [], c="C0", s=22, label="another unit")
     ax.scatter([], [], c="C1", s=22, label=r"a unit the random $W'$ flips")
     ax.scatter([], [], facecolors="none", edgecolors="0.4", s=22, label="before the step")
