@@ -181,7 +181,7 @@ def park_and_push(omega: float = 1.0, r: float = 0.5, seed: int = 11, ax=None):
         ax.text(1.15, y - 0.22, note, ha="right", va="top", fontsize="x-small")
     ax.scatter([], [], c="C3", s=22, label=r"a unit of $S$ (off, $s_j > 0$)")
     ax.scatter([], [], c="C7", s=22,
-               label=r"an off unit with $s_j < 0$ among $S$'s candidates: skipped")
+               label=r"an off unit with $s_j < 0$ within $S$'s reach: skipped")
     ax.scatter([], [], c="C0", s=22, label="another unit")
     ax.scatter([], [], c="C1", s=22, label=r"a unit the random $W'$ flips")
     ax.scatter([], [], facecolors="none", edgecolors="0.4", s=22, label="before the step")
