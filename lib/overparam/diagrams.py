@@ -115,7 +115,7 @@ def park_and_push_positions(z, s, omega: float, r: float, eps: float | None = No
     S[idx[: int((cost <= omega).sum())]] = True
     if not S.any():
         raise ValueError(f"no off unit with s_j > 0 lies within omega = {omega} of 0: S is empty")
-    push = np.where(S, r * np.where(S, s, 0) / np.linalg.norm(s[S]), 0.0)
+    push = np.where(S, r * s / np.linalg.norm(s[S]), 0.0)
     eps = 0.8 * push[S].min() if eps is None else eps
     if not 0 < eps < push[S].min():
         raise ValueError(f"eps = {eps} must lie in (0, {push[S].min():.3g}), below the smallest "
